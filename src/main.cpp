@@ -1,0 +1,3 @@
+#include "thumbfetch/cli/cli.hpp"
+
+int main(int argc, char** argv) { return thumbfetch::run_cli(argc, argv); }

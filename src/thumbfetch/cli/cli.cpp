@@ -1,0 +1,36 @@
+#include "thumbfetch/cli/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <exception>
+
+namespace thumbfetch {
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"thumbfetch: download image sets concurrently and make thumbnails in parallel"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "thumbfetch 0.1.0");
+  int exit_code = kExitOk;
+  add_thumbs_command(app, exit_code);
+  add_corpus_command(app, exit_code);
+  add_worker_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    // "Cannot continue": the output folder cannot be made, workers cannot start, ...
+    fmt::print(stderr, "thumbfetch: {}\n", e.what());
+    return kExitUsage;
+  }
+  return exit_code;
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,26 @@
+#pragma once
+// The flags that describe a thumbnail, shared by `thumbs` and its `worker` processes.
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "thumbfetch/thumbnail/options.hpp"
+
+namespace thumbfetch {
+
+struct ThumbFlags {
+  std::string size = "128x128";
+  std::string mode = "fit";
+  std::string format = "jpeg";
+  std::string background = "white";
+  int quality = 85;
+  std::uint64_t max_pixels = 100'000'000;
+  bool allow_truncated = false;
+
+  void add_to(CLI::App& command);
+  // Throws CLI::ValidationError for values the parsers refuse.
+  ThumbOptions to_options() const;
+};
+
+}  // namespace thumbfetch

@@ -1,0 +1,35 @@
+#pragma once
+// What a decoder hands to the common resize-and-encode stage: upright pixels, possibly already
+// shrunk on load, and the plan computed from the full upright size.
+
+#include <string_view>
+
+#include "thumbfetch/thumbnail/geometry.hpp"
+#include "thumbfetch/thumbnail/pixels.hpp"
+#include "thumbfetch/thumbnail/turbojpeg.hpp"
+#include "thumbfetch/util/error.hpp"
+
+namespace thumbfetch {
+
+struct Decoded {
+  Pixels pixels;      // upright, 8-bit, 1-4 bands, sRGB
+  Size source;        // the full upright size of the image
+  ThumbPlan plan;     // computed from `source`
+  bool fast_path = false;
+};
+
+// Refuses images whose header announces more than `max_pixels`.
+Status check_pixel_limit(Size size, std::uint64_t max_pixels);
+
+// The scale at which decoding may stop: the plan's scale times the reducing gap, at most 1.
+double min_decode_scale(const ThumbPlan& plan);
+
+// libjpeg-turbo: DCT-scaled decode. Returns ErrorKind::unsupported for JPEGs it leaves to the
+// general path (CMYK/YCCK, a non-sRGB ICC profile).
+Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
+                                 const ThumbOptions& options);
+
+// libvips: every other format, shrink-on-load where the loader has it, colour to sRGB.
+Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& options);
+
+}  // namespace thumbfetch

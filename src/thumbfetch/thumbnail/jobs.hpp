@@ -1,0 +1,47 @@
+#pragma once
+// The batch: which files to thumbnail, what each output is called, and the per-image result
+// that every strategy returns (as a value a report can aggregate).
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "thumbfetch/thumbnail/thumbnailer.hpp"
+#include "thumbfetch/util/error.hpp"
+
+namespace thumbfetch {
+
+struct ThumbJob {
+  std::filesystem::path input;
+  std::filesystem::path output_stem;  // output path without the extension
+};
+
+struct ThumbResult {
+  enum class State { done, failed, skipped };
+  State state = State::failed;
+  ThumbDone done;      // when done
+  Error error;         // when failed
+  double seconds = 0;  // wall time spent on this image
+};
+
+enum class Recursive { no, yes };
+
+// Expands INPUT arguments: files stay as given (even missing ones, which then fail with a
+// reason), directories contribute the image files in them, sorted. Hidden files and our own
+// temp files are left out.
+std::vector<std::filesystem::path> collect_inputs(const std::vector<std::filesystem::path>& args,
+                                                  Recursive recursive);
+
+// Gives every input an output stem in `out_dir`: the input's stem, or, where two inputs would
+// share a name (or the name is an input's own path), the stem plus a short hash of the input
+// path. Deterministic: the same inputs always get the same names.
+std::vector<ThumbJob> plan_jobs(const std::vector<std::filesystem::path>& inputs,
+                                const std::filesystem::path& out_dir, OutputFormat format);
+
+// The existing thumbnail of a job, if any (any extension `format` may produce).
+std::filesystem::path existing_output(const ThumbJob& job, OutputFormat format);
+
+// Runs one job on `thumbnailer`, timing it.
+ThumbResult run_job(Thumbnailer& thumbnailer, const ThumbJob& job);
+
+}  // namespace thumbfetch

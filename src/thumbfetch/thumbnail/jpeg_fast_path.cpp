@@ -1,0 +1,48 @@
+#include <fmt/format.h>
+
+#include "thumbfetch/thumbnail/decoded.hpp"
+#include "thumbfetch/thumbnail/jpeg_markers.hpp"
+#include "thumbfetch/thumbnail/resample.hpp"
+
+namespace thumbfetch {
+
+Status check_pixel_limit(Size size, std::uint64_t max_pixels) {
+  const std::uint64_t pixels = std::uint64_t(size.width) * std::uint64_t(size.height);
+  if (pixels > max_pixels) {
+    return make_error(ErrorKind::too_many_pixels,
+                      fmt::format("too many pixels: {}x{} is {:.1f} megapixels, the limit is {:.1f} "
+                                  "(--max-pixels)",
+                                  size.width, size.height, pixels / 1e6, max_pixels / 1e6));
+  }
+  return Ok{};
+}
+
+double min_decode_scale(const ThumbPlan& plan) {
+  return std::min(1.0, plan.scale() * kReducingGap);
+}
+
+Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
+                                 const ThumbOptions& options) {
+  auto header = codec.read_header(data);
+  if (!header) return header.error();
+  if (header->cmyk) return make_error(ErrorKind::unsupported, "CMYK JPEG");
+  const JpegMarkers markers = scan_jpeg_markers(data);
+  if (markers.has_icc && !markers.icc_is_srgb) {
+    return make_error(ErrorKind::unsupported, "JPEG with a non-sRGB ICC profile");
+  }
+  const Size raw{header->width, header->height};
+  if (auto st = check_pixel_limit(raw, options.max_pixels); !st) return st.error();
+
+  const bool swap = orientation_swaps_axes(markers.orientation);
+  Decoded out;
+  out.source = swap ? Size{raw.height, raw.width} : raw;
+  out.plan = plan_thumbnail(out.source, options);
+  out.fast_path = true;
+  auto pixels = codec.decode(data, *header, min_decode_scale(out.plan), options.allow_truncated);
+  if (!pixels) return pixels.error();
+  // Rotating the DCT-scaled image is cheap: it is only a few times larger than the thumbnail.
+  out.pixels = apply_orientation(*pixels, markers.orientation);
+  return out;
+}
+
+}  // namespace thumbfetch

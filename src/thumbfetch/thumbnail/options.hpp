@@ -1,0 +1,56 @@
+#pragma once
+// What a thumbnail should look like: size, fit mode, output format. Shared by every strategy
+// and by the worker processes (which receive it on their command line).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "thumbfetch/util/error.hpp"
+
+namespace thumbfetch {
+
+struct Size {
+  int width = 0;
+  int height = 0;
+  bool operator==(const Size&) const = default;
+};
+
+enum class FitMode {
+  fit,      // keep aspect, fit inside the box, never enlarge (Pillow's Image.thumbnail)
+  cover,    // fill the box and centre-crop: exactly the box
+  pad,      // fit, then letterbox onto the background: exactly the box
+  stretch,  // exactly the box, aspect ignored
+};
+
+enum class OutputFormat { jpeg, png, webp, automatic };
+
+struct Rgb {
+  std::uint8_t r = 255, g = 255, b = 255;
+  bool operator==(const Rgb&) const = default;
+};
+
+struct ThumbOptions {
+  Size box{128, 128};
+  FitMode mode = FitMode::fit;
+  OutputFormat format = OutputFormat::jpeg;
+  int quality = 85;
+  Rgb background{};                          // letterbox colour, and what alpha is flattened on
+  std::uint64_t max_pixels = 100'000'000;    // checked from the header, before decoding
+  bool allow_truncated = false;              // keep what decodes of a truncated file
+};
+
+Result<Size> parse_size(std::string_view text);        // "128x128"
+Result<FitMode> parse_fit_mode(std::string_view text);  // "fit" ...
+Result<OutputFormat> parse_output_format(std::string_view text);
+Result<Rgb> parse_color(std::string_view text);         // "white", "#rrggbb", "r,g,b"
+
+std::string to_string(FitMode mode);
+std::string to_string(OutputFormat format);
+std::string to_string(Rgb color);  // "#rrggbb"
+
+// The command-line flags that reproduce `options` (for worker processes).
+std::vector<std::string> to_cli_args(const ThumbOptions& options);
+
+}  // namespace thumbfetch

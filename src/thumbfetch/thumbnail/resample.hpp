@@ -1,0 +1,21 @@
+#pragma once
+// Downscaling as Pillow does it for Image.thumbnail, so our thumbnails look like the reference:
+// an integer box reduction down to about twice the target ("reducing gap"), then a separable
+// bicubic convolution (Keys, a = -0.5) whose support widens with the scale, in fixed point.
+
+#include "thumbfetch/thumbnail/pixels.hpp"
+
+namespace thumbfetch {
+
+// How much larger than the target the image stays before the convolution (Pillow's 2.0): the
+// box reduction and the JPEG DCT scaling never go below it, so the final filter sees enough
+// source pixels for a smooth result.
+inline constexpr double kReducingGap = 2.0;
+
+// Averages fx-by-fy blocks (the last ones may be partial). Output: ceil(w/fx) x ceil(h/fy).
+Pixels reduce_box(const Pixels& image, int fx, int fy);
+
+// Resamples the region (x, y, w, h) of `image`, in source pixels, to `out` pixels.
+Pixels resample_bicubic(const Pixels& image, double x, double y, double w, double h, Size out);
+
+}  // namespace thumbfetch

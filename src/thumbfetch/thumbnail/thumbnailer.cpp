@@ -1,0 +1,137 @@
+#include "thumbfetch/thumbnail/thumbnailer.hpp"
+
+#include <vips/vips8>
+
+#include <cmath>
+#include <memory>
+
+#include "thumbfetch/thumbnail/decoded.hpp"
+#include "thumbfetch/thumbnail/resample.hpp"
+#include "thumbfetch/thumbnail/vips_runtime.hpp"
+#include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/sniff.hpp"
+
+namespace thumbfetch {
+
+namespace {
+
+OutputFormat resolve_format(OutputFormat requested, bool has_alpha) {
+  if (requested != OutputFormat::automatic) return requested;
+  return has_alpha ? OutputFormat::png : OutputFormat::jpeg;
+}
+
+int reduce_factor(double region_pixels, int target_pixels) {
+  return std::max(1, static_cast<int>(std::floor(region_pixels / target_pixels / kReducingGap)));
+}
+
+// The stage both decoders share: crop, box-reduce to the gap, bicubic, pad.
+Pixels resize_to_plan(Pixels image, const Decoded& decoded, bool keep_alpha, Rgb background) {
+  const ThumbPlan& plan = decoded.plan;
+  if (image.has_alpha() && !keep_alpha) image = flatten(image, background);
+  if (image.has_alpha()) premultiply_alpha(image);
+
+  // The plan is in full-size pixels; the decoder may have shrunk the image already.
+  const double rx = static_cast<double>(image.width) / decoded.source.width;
+  const double ry = static_cast<double>(image.height) / decoded.source.height;
+  double x = plan.crop_x * rx, y = plan.crop_y * ry, w = plan.crop_w * rx, h = plan.crop_h * ry;
+  const int fx = reduce_factor(w, plan.resized.width);
+  const int fy = reduce_factor(h, plan.resized.height);
+  if (fx > 1 || fy > 1) {
+    image = reduce_box(image, fx, fy);
+    x /= fx, w /= fx, y /= fy, h /= fy;
+  }
+  Pixels out = resample_bicubic(image, x, y, w, h, plan.resized);
+  if (out.has_alpha()) unpremultiply_alpha(out);
+  if (plan.canvas != plan.resized) {
+    out = place_on_canvas(out, plan.canvas, plan.offset_x, plan.offset_y, background);
+  }
+  return out;
+}
+
+struct GFree {
+  void operator()(void* p) const { g_free(p); }
+};
+
+Result<std::vector<unsigned char>> encode_with_vips(const Pixels& image, OutputFormat format,
+                                                    int quality) {
+  using vips::VImage;
+  try {
+    VImage vimage = VImage::new_from_memory(const_cast<std::uint8_t*>(image.data.data()),
+                                            image.data.size(), image.width, image.height,
+                                            image.bands, VIPS_FORMAT_UCHAR)
+                        .copy(VImage::option()->set(
+                            "interpretation", image.bands <= 2 ? VIPS_INTERPRETATION_B_W
+                                                              : VIPS_INTERPRETATION_sRGB));
+    void* raw = nullptr;
+    size_t size = 0;
+    if (format == OutputFormat::png) {
+      vimage.write_to_buffer(".png", &raw, &size,
+                             VImage::option()->set("compression", 6)->set("strip", true));
+    } else {
+      vimage.write_to_buffer(".webp", &raw, &size,
+                             VImage::option()->set("Q", quality)->set("strip", true));
+    }
+    std::unique_ptr<void, GFree> owned(raw);
+    auto* p = static_cast<unsigned char*>(raw);
+    return std::vector<unsigned char>(p, p + size);
+  } catch (const vips::VError& e) {
+    return make_error(ErrorKind::internal, "encoder failed: " + take_vips_error(e.what()));
+  }
+}
+
+}  // namespace
+
+std::string_view output_extension(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::png: return "png";
+    case OutputFormat::webp: return "webp";
+    default: return "jpg";
+  }
+}
+
+Thumbnailer::Thumbnailer(ThumbOptions options) : options_(options) {}
+
+Result<Thumbnail> Thumbnailer::render(std::string_view data) {
+  const ImageFormat format = sniff_image_format(data.substr(0, 64));
+  if (format == ImageFormat::unknown) {
+    return make_error(ErrorKind::not_an_image,
+                      "not an image (" + describe_non_image(data.substr(0, 512)) + ")");
+  }
+  Result<Decoded> decoded = make_error(ErrorKind::unsupported, "");
+  if (format == ImageFormat::jpeg) decoded = decode_jpeg_fast(jpeg_, data, options_);
+  // CMYK and non-sRGB JPEGs, and every other format, take the general path.
+  if (format != ImageFormat::jpeg ||
+      (!decoded && decoded.error().kind == ErrorKind::unsupported)) {
+    decoded = decode_with_vips(data, options_);
+  }
+  if (!decoded) return decoded.error();
+
+  Thumbnail thumb;
+  thumb.format = resolve_format(options_.format, decoded->pixels.has_alpha());
+  thumb.fast_path = decoded->fast_path;
+  const bool keep_alpha = thumb.format != OutputFormat::jpeg;
+  Pixels pixels = resize_to_plan(std::move(decoded->pixels), *decoded, keep_alpha,
+                                 options_.background);
+  thumb.size = pixels.size();
+  auto bytes = thumb.format == OutputFormat::jpeg
+                   ? jpeg_.encode(pixels, options_.quality)
+                   : encode_with_vips(pixels, thumb.format, options_.quality);
+  if (!bytes) return bytes.error();
+  thumb.bytes = std::move(bytes).value();
+  return thumb;
+}
+
+Result<ThumbDone> Thumbnailer::make(const std::filesystem::path& input,
+                                    const std::filesystem::path& output_stem) {
+  auto data = read_file(input);
+  if (!data) return data.error();
+  auto thumb = render(*data);
+  if (!thumb) return thumb.error();
+  std::filesystem::path output = output_stem;
+  output += ".";
+  output += output_extension(thumb->format);
+  if (auto st = write_file_atomically(output, thumb->bytes); !st) return st.error();
+  return ThumbDone{output, thumb->size, thumb->bytes.size(), thumb->fast_path};
+}
+
+}  // namespace thumbfetch

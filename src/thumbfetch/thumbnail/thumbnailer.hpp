@@ -1,0 +1,52 @@
+#pragma once
+// Turns one image into one thumbnail: read, recognise, decode (JPEG fast path or libvips),
+// resample, encode, write atomically. One Thumbnailer per worker thread: it owns codec handles.
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "thumbfetch/thumbnail/options.hpp"
+#include "thumbfetch/thumbnail/turbojpeg.hpp"
+#include "thumbfetch/util/error.hpp"
+
+namespace thumbfetch {
+
+struct Thumbnail {
+  Size size;
+  OutputFormat format = OutputFormat::jpeg;  // never `automatic`
+  bool fast_path = false;                    // decoded by the libjpeg-turbo fast path
+  std::vector<unsigned char> bytes;
+};
+
+struct ThumbDone {
+  std::filesystem::path output;  // the file written
+  Size size;
+  std::uint64_t bytes = 0;
+  bool fast_path = false;
+};
+
+class Thumbnailer {
+ public:
+  explicit Thumbnailer(ThumbOptions options);
+
+  // The thumbnail of an image held in memory.
+  Result<Thumbnail> render(std::string_view data);
+
+  // Reads `input`, renders it and writes `output_stem` + the format's extension atomically.
+  // (With --format auto the extension is known only once the image is decoded.)
+  Result<ThumbDone> make(const std::filesystem::path& input,
+                         const std::filesystem::path& output_stem);
+
+  const ThumbOptions& options() const { return options_; }
+
+ private:
+  ThumbOptions options_;
+  TurboJpeg jpeg_;
+};
+
+// The file extension for a resolved output format ("jpg", "png", "webp").
+std::string_view output_extension(OutputFormat format);
+
+}  // namespace thumbfetch

@@ -1,0 +1,56 @@
+#include "thumbfetch/thumbnail/worker.hpp"
+
+#include <sys/prctl.h>
+#include <csignal>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "thumbfetch/thumbnail/worker_protocol.hpp"
+
+namespace thumbfetch {
+
+namespace {
+
+// Test hooks: make the worker crash or hang on a chosen file, so tests can prove that only
+// that image fails and the batch goes on. Read from the environment, inert when unset.
+void apply_test_hooks(const ThumbJob& job) {
+  const std::string input = job.input.string();
+  if (const char* s = std::getenv("THUMBFETCH_TEST_ABORT_ON"); s && *s &&
+                                                              input.find(s) != std::string::npos) {
+    std::abort();
+  }
+  if (const char* s = std::getenv("THUMBFETCH_TEST_HANG_ON"); s && *s &&
+                                                             input.find(s) != std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::hours(1));
+  }
+}
+
+}  // namespace
+
+int run_thumb_worker(const ThumbOptions& options, int in_fd, int out_fd) {
+  // Die with the parent: a killed run must not leave workers writing files.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 1;
+
+  Thumbnailer thumbnailer(options);
+  if (!write_all(out_fd, kWorkerReady)) return 1;
+  std::string buffer;
+  char chunk[4096];
+  for (;;) {
+    while (auto job = take_request(buffer)) {
+      apply_test_hooks(*job);
+      if (!write_all(out_fd, encode_response(run_job(thumbnailer, *job)))) return 1;
+    }
+    ssize_t n = ::read(in_fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;  // the parent closed our stdin: done
+    buffer.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,28 @@
+#pragma once
+// The messages between the process strategy and its workers, over pipes. Binary-safe (paths
+// may hold any byte): a header line with lengths, then the raw bytes.
+//   ready:    "READY\n"
+//   request:  "J <input_len> <stem_len>\n" input stem
+//   response: "R <state> <w> <h> <bytes> <fast> <kind> <out_len> <msg_len> <usec>\n" output message
+
+#include <optional>
+#include <string>
+
+#include "thumbfetch/thumbnail/jobs.hpp"
+
+namespace thumbfetch {
+
+inline constexpr std::string_view kWorkerReady = "READY\n";
+
+std::string encode_request(const ThumbJob& job);
+std::string encode_response(const ThumbResult& result);
+
+// Each parser consumes one complete message from the front of `buffer`, or returns nothing and
+// leaves it alone when the message is not complete yet. Malformed data throws.
+std::optional<ThumbJob> take_request(std::string& buffer);
+std::optional<ThumbResult> take_response(std::string& buffer);
+
+// Writes all of `data`; false when the other end is gone.
+bool write_all(int fd, std::string_view data);
+
+}  // namespace thumbfetch

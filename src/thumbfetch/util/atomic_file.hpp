@@ -1,0 +1,53 @@
+#pragma once
+// Files appear under their final name only when complete: data goes to a hidden temp file in
+// the same directory and is renamed over the final name on commit. A temp file that is never
+// committed is removed by the destructor; one left by a killed run is removed by the next run
+// (remove_stale_temp_files), and never carries a final name.
+
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "thumbfetch/util/error.hpp"
+#include "thumbfetch/util/fd.hpp"
+
+namespace thumbfetch {
+
+class AtomicFile {
+ public:
+  // Opens a temp file beside `final_path`. Check ok() / error() before writing.
+  explicit AtomicFile(std::filesystem::path final_path);
+  AtomicFile(AtomicFile&&) = default;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  ~AtomicFile();
+
+  bool ok() const { return fd_.valid(); }
+  const Error& error() const { return error_; }
+  int fd() const { return fd_.get(); }
+  const std::filesystem::path& temp_path() const { return temp_path_; }
+
+  Status write(std::span<const unsigned char> bytes);
+  // Closes and renames the temp file to the final name. After this the object owns nothing.
+  Status commit();
+
+ private:
+  std::filesystem::path final_path_;
+  std::filesystem::path temp_path_;
+  UniqueFd fd_;
+  Error error_;
+};
+
+// Writes `bytes` to `path` atomically (temp file + rename).
+Status write_file_atomically(const std::filesystem::path& path,
+                             std::span<const unsigned char> bytes);
+
+// Reads a whole file; a short read or a missing file is an ErrorKind::io.
+Result<std::string> read_file(const std::filesystem::path& path);
+
+// Removes temp files that an interrupted run left in `dir`. Returns how many.
+int remove_stale_temp_files(const std::filesystem::path& dir);
+
+// True for names that AtomicFile uses for its temp files.
+bool is_temp_file_name(const std::string& name);
+
+}  // namespace thumbfetch

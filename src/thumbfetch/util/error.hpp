@@ -1,0 +1,71 @@
+#pragma once
+// Per-item errors as values: every image or URL that fails carries one of these, so a batch
+// can report it, count it by kind and go on. Exceptions are kept for "cannot continue".
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace thumbfetch {
+
+// What went wrong, coarse enough for a summary line ("3 not an image, 1 timeout").
+enum class ErrorKind {
+  io,              // the input could not be read
+  not_an_image,    // the bytes are not an image at all (HTML, text, empty)
+  unsupported,     // an image, but in a format we do not handle
+  truncated,       // the data ends before the image does
+  corrupt,         // the decoder rejected the data
+  too_many_pixels, // the header announces more pixels than allowed
+  write,           // the output could not be written
+  worker_crashed,  // a worker process died while holding the item
+  timeout,         // the item took longer than allowed
+  network,         // connection, DNS, TLS
+  http_status,     // the server answered with an error status
+  too_large,       // more bytes than allowed
+  refused,         // a policy refused it (scheme, redirect, bad URL)
+  cancelled,       // the run was interrupted before the item finished
+  internal,        // a bug or an unexpected library failure
+};
+
+// A short, stable, human name for the kind ("not an image").
+std::string_view to_string(ErrorKind kind);
+
+struct Error {
+  ErrorKind kind = ErrorKind::internal;
+  std::string message;  // what a person reads after "FILE: "
+};
+
+// An expected-like value: either a T or an Error. Kept tiny on purpose.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+  const Error& error() const { return std::get<Error>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+// For operations that produce nothing but may fail.
+struct Ok {};
+using Status = Result<Ok>;
+
+inline Error make_error(ErrorKind kind, std::string message) {
+  return Error{kind, std::move(message)};
+}
+
+}  // namespace thumbfetch

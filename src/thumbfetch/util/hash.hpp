@@ -1,0 +1,16 @@
+#pragma once
+// Small, stable, non-cryptographic hashes for naming things (not for security).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace thumbfetch {
+
+// 64-bit FNV-1a.
+std::uint64_t fnv1a64(std::string_view data);
+
+// The first 8 hex digits of fnv1a64(data): a short, stable suffix for file names.
+std::string short_hash_hex(std::string_view data);
+
+}  // namespace thumbfetch
