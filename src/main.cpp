@@ -1,3 +1,5 @@
 #include "thumbfetch/cli/cli.hpp"
 
-int main(int argc, char** argv) { return thumbfetch::run_cli(argc, argv); }
+int main(int argc, char** argv) {
+  return thumbfetch::run_cli(argc, argv);
+}

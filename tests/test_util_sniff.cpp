@@ -8,9 +8,15 @@ TEST(Sniff, RecognisesImageMagic) {
   EXPECT_EQ(sniff_image_format("\xFF\xD8\xFF\xE0"), ImageFormat::jpeg);
   EXPECT_EQ(sniff_image_format("\x89PNG\r\n\x1A\n...."), ImageFormat::png);
   EXPECT_EQ(sniff_image_format("GIF89a......"), ImageFormat::gif);
-  EXPECT_EQ(sniff_image_format("RIFF\x10\0\0\0WEBPVP8 "), ImageFormat::webp);
-  EXPECT_EQ(sniff_image_format(std::string_view("\0\0\0\x1c" "ftypavif", 12)), ImageFormat::avif);
-  EXPECT_EQ(sniff_image_format(std::string_view("\0\0\0\x18" "ftypheic", 12)), ImageFormat::heif);
+  EXPECT_EQ(sniff_image_format(std::string_view("RIFF\x10\0\0\0WEBPVP8 ", 16)), ImageFormat::webp);
+  EXPECT_EQ(sniff_image_format(std::string_view("\0\0\0\x1c"
+                                                "ftypavif",
+                                                12)),
+            ImageFormat::avif);
+  EXPECT_EQ(sniff_image_format(std::string_view("\0\0\0\x18"
+                                                "ftypheic",
+                                                12)),
+            ImageFormat::heif);
   EXPECT_EQ(sniff_image_format(std::string_view("II*\0\x08\0\0\0", 8)), ImageFormat::tiff);
 }
 

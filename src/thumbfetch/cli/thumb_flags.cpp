@@ -14,20 +14,24 @@ T or_throw(Result<T> result, const char* flag) {
 
 void ThumbFlags::add_to(CLI::App& command) {
   command.add_option("--size", size, "Thumbnail box, WxH")->capture_default_str();
-  command.add_option("--mode", mode, "fit (keep aspect, never enlarge), cover (fill and crop), "
-                                     "pad (fit and letterbox), stretch")
+  command
+      .add_option("--mode", mode,
+                  "fit (keep aspect, never enlarge), cover (fill and crop), "
+                  "pad (fit and letterbox), stretch")
       ->capture_default_str();
   command.add_option("--format", format, "jpeg, png, webp, or auto (png where there is alpha)")
       ->capture_default_str();
   command.add_option("--quality", quality, "JPEG/WebP quality")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  command.add_option("--background", background,
-                     "Letterbox colour, and what alpha is flattened on for JPEG: white, black, "
-                     "#rrggbb or r,g,b")
+  command
+      .add_option("--background", background,
+                  "Letterbox colour, and what alpha is flattened on for JPEG: white, black, "
+                  "#rrggbb or r,g,b")
       ->capture_default_str();
-  command.add_option("--max-pixels", max_pixels,
-                     "Refuse images with more pixels than this (read from the header)")
+  command
+      .add_option("--max-pixels", max_pixels,
+                  "Refuse images with more pixels than this (read from the header)")
       ->capture_default_str();
   command.add_flag("--allow-truncated", allow_truncated,
                    "Keep what decodes of a truncated image instead of failing it");

@@ -39,8 +39,8 @@ struct ThumbsArgs {
 
 nlohmann::json result_json(const ThumbJob& job, const ThumbResult& r) {
   static const char* kState[] = {"done", "failed", "skipped"};
-  nlohmann::json j = {{"input", job.input.string()}, {"state", kState[int(r.state)]},
-                      {"seconds", r.seconds}};
+  nlohmann::json j = {
+      {"input", job.input.string()}, {"state", kState[int(r.state)]}, {"seconds", r.seconds}};
   if (r.state == ThumbResult::State::failed) {
     j["error_kind"] = std::string(to_string(r.error.kind));
     j["error"] = r.error.message;
@@ -59,14 +59,14 @@ void write_json_report(const ThumbsArgs& args, std::string_view strategy,
                        const Tally& tally, const TimeSpent& time) {
   nlohmann::json items = nlohmann::json::array();
   for (size_t i = 0; i < jobs.size(); ++i) items.push_back(result_json(jobs[i], results[i]));
-  nlohmann::json report = {
-      {"command", "thumbs"}, {"strategy", strategy}, {"workers", args.jobs},
-      {"ok", tally.ok},      {"failed", tally.failed}, {"skipped", tally.skipped},
-      {"wall_seconds", time.wall}, {"user_seconds", time.user}, {"system_seconds", time.system},
-      {"items", items}};
+  nlohmann::json report = {{"command", "thumbs"},           {"strategy", strategy},
+                           {"workers", args.jobs},          {"ok", tally.ok},
+                           {"failed", tally.failed},        {"skipped", tally.skipped},
+                           {"wall_seconds", time.wall},     {"user_seconds", time.user},
+                           {"system_seconds", time.system}, {"items", items}};
   const std::string text = report.dump(2) + "\n";
-  auto st = write_file_atomically(args.json_report,
-                                  {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
+  auto st = write_file_atomically(
+      args.json_report, {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
   if (!st) fmt::print(stderr, "thumbfetch: {}\n", st.error().message);
 }
 
@@ -79,8 +79,8 @@ int run_thumbs(const ThumbsArgs& args) {
   std::error_code ec;
   fs::create_directories(args.out_dir, ec);
   if (!fs::is_directory(args.out_dir)) {
-    throw std::runtime_error(fmt::format("cannot create the output folder {}: {}",
-                                         args.out_dir.string(), ec.message()));
+    throw std::runtime_error(
+        fmt::format("cannot create the output folder {}: {}", args.out_dir.string(), ec.message()));
   }
   remove_stale_temp_files(args.out_dir);
 
@@ -121,8 +121,10 @@ int run_thumbs(const ThumbsArgs& args) {
   const TimeSpent time = clock.elapsed();
 
   for (size_t k = 0; k < done.size(); ++k) {
-    if (done[k].state == ThumbResult::State::done) tally.add_ok();
-    else tally.add_failure(done[k].error.kind);
+    if (done[k].state == ThumbResult::State::done)
+      tally.add_ok();
+    else
+      tally.add_failure(done[k].error.kind);
     results[todo_index[k]] = std::move(done[k]);
   }
   if (!args.quiet) {
@@ -142,8 +144,7 @@ void add_thumbs_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ThumbsArgs>();
   CLI::App* cmd = app.add_subcommand("thumbs", "Make thumbnails of image files and folders");
   cmd->add_option("INPUT", args->inputs, "Image files and/or folders")->required();
-  cmd->add_option("-o,--output", args->out_dir, "Output folder (created when missing)")
-      ->required();
+  cmd->add_option("-o,--output", args->out_dir, "Output folder (created when missing)")->required();
   cmd->add_flag("-r,--recursive", args->recursive, "Scan folders recursively");
   args->flags.add_to(*cmd);
   cmd->add_option("--strategy", args->strategy, "serial, threads or processes")

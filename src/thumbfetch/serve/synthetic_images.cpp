@@ -34,9 +34,10 @@ struct GFree {
 // Smooth colour fields at two scales plus a little grain: compresses like a photo.
 VImage photo_like(int w, int h, Random& rng) {
   auto layer = [&](int cell) {
-    return VImage::perlin(w, h, VImage::option()
-                                    ->set("cell_size", cell)
-                                    ->set("seed", static_cast<int>(rng.next() & 0x7fffffff)));
+    return VImage::perlin(w, h,
+                          VImage::option()
+                              ->set("cell_size", cell)
+                              ->set("seed", static_cast<int>(rng.next() & 0x7fffffff)));
   };
   std::vector<VImage> bands;
   for (int b = 0; b < 3; ++b) {
@@ -45,11 +46,12 @@ VImage photo_like(int w, int h, Random& rng) {
     double base = rng.range(60, 190);
     bands.push_back(coarse * rng.range(90, 150) + fine * rng.range(10, 40) + base);
   }
-  VImage grain = VImage::gaussnoise(w, h, VImage::option()->set("sigma", 4.0)->set(
-                                              "seed", static_cast<int>(rng.next() & 0x7fffffff)));
+  VImage grain = VImage::gaussnoise(
+      w, h,
+      VImage::option()->set("sigma", 4.0)->set("seed", static_cast<int>(rng.next() & 0x7fffffff)));
   VImage rgb = bands[0].bandjoin(bands[1]).bandjoin(bands[2]) + grain;
-  return rgb.cast(VIPS_FORMAT_UCHAR).copy(
-      VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  return rgb.cast(VIPS_FORMAT_UCHAR)
+      .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
 }
 
 }  // namespace

@@ -13,12 +13,12 @@
 namespace thumbfetch {
 
 struct SyntheticImage {
-  std::string name;                 // "img_0042.jpg"
+  std::string name;  // "img_0042.jpg"
   std::vector<unsigned char> bytes;
 };
 
 struct SyntheticSpec {
-  int min_side = 800;   // the longest side is drawn from [min_side, max_side]
+  int min_side = 800;  // the longest side is drawn from [min_side, max_side]
   int max_side = 1600;
   std::uint64_t seed = 1;
 };

@@ -12,9 +12,9 @@
 namespace thumbfetch {
 
 struct Decoded {
-  Pixels pixels;      // upright, 8-bit, 1-4 bands, sRGB
-  Size source;        // the full upright size of the image
-  ThumbPlan plan;     // computed from `source`
+  Pixels pixels;   // upright, 8-bit, 1-4 bands, sRGB
+  Size source;     // the full upright size of the image
+  ThumbPlan plan;  // computed from `source`
   bool fast_path = false;
 };
 

@@ -26,9 +26,8 @@ Size fit_inside(Size source, Size box) {
   double aspect = static_cast<double>(source.width) / source.height;
   Size out = box;
   if (static_cast<double>(box.width) / box.height >= aspect) {
-    out.width = round_aspect(box.height * aspect, [&](double n) {
-      return std::abs(aspect - n / box.height);
-    });
+    out.width = round_aspect(box.height * aspect,
+                             [&](double n) { return std::abs(aspect - n / box.height); });
   } else {
     out.height = round_aspect(box.width / aspect, [&](double n) {
       return n == 0 ? 0.0 : std::abs(aspect - box.width / n);

@@ -7,9 +7,9 @@
 namespace thumbfetch {
 
 struct ThumbPlan {
-  Size canvas;          // the output image
-  Size resized;         // the resampled picture (smaller than canvas only in pad mode)
-  int offset_x = 0;     // where the picture sits on the canvas
+  Size canvas;       // the output image
+  Size resized;      // the resampled picture (smaller than canvas only in pad mode)
+  int offset_x = 0;  // where the picture sits on the canvas
   int offset_y = 0;
   // The part of the (upright) source that is resampled, in source pixels.
   double crop_x = 0, crop_y = 0, crop_w = 0, crop_h = 0;

@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 namespace {
 
 bool has_image_extension(const fs::path& path) {
-  static const std::set<std::string> kExtensions = {
-      ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".webp", ".avif",
-      ".heic", ".heif", ".tif", ".tiff", ".bmp"};
+  static const std::set<std::string> kExtensions = {".jpg", ".jpeg", ".jpe",  ".jfif", ".png",
+                                                    ".gif", ".webp", ".avif", ".heic", ".heif",
+                                                    ".tif", ".tiff", ".bmp"};
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -57,8 +57,10 @@ std::vector<fs::path> collect_inputs(const std::vector<fs::path>& args, Recursiv
   for (const fs::path& arg : args) {
     std::error_code ec;
     if (fs::is_directory(arg, ec)) {
-      if (recursive == Recursive::yes) add_directory<fs::recursive_directory_iterator>(arg, out);
-      else add_directory<fs::directory_iterator>(arg, out);
+      if (recursive == Recursive::yes)
+        add_directory<fs::recursive_directory_iterator>(arg, out);
+      else
+        add_directory<fs::directory_iterator>(arg, out);
     } else {
       out.push_back(arg);
     }
@@ -124,8 +126,7 @@ ThumbResult run_job(Thumbnailer& thumbnailer, const ThumbJob& job) {
   } catch (const std::exception& e) {  // out of memory, a library bug: this image only
     result.error = make_error(ErrorKind::internal, e.what());
   }
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

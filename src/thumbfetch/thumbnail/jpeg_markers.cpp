@@ -30,9 +30,12 @@ int exif_orientation(std::string_view exif) {
   if (exif.size() < 14 || exif.substr(0, 6) != std::string_view("Exif\0\0", 6)) return 1;
   std::string_view tiff = exif.substr(6);
   bool big_endian;
-  if (tiff.substr(0, 2) == "MM") big_endian = true;
-  else if (tiff.substr(0, 2) == "II") big_endian = false;
-  else return 1;
+  if (tiff.substr(0, 2) == "MM")
+    big_endian = true;
+  else if (tiff.substr(0, 2) == "II")
+    big_endian = false;
+  else
+    return 1;
   std::uint32_t ifd = read32(tiff, 4, big_endian);
   if (ifd + 2 > tiff.size()) return 1;
   std::uint16_t entries = read16(tiff, ifd, big_endian);
@@ -54,7 +57,10 @@ JpegMarkers scan_jpeg_markers(std::string_view jpeg) {
   while (at + 4 <= jpeg.size()) {
     if (static_cast<std::uint8_t>(jpeg[at]) != 0xFF) break;
     std::uint8_t marker = static_cast<std::uint8_t>(jpeg[at + 1]);
-    if (marker == 0xFF) { ++at; continue; }  // fill byte
+    if (marker == 0xFF) {
+      ++at;
+      continue;
+    }                                             // fill byte
     if (marker == 0xDA || marker == 0xD9) break;  // start of scan / end of image
     size_t length = read16(jpeg, at + 2, true);
     if (length < 2 || at + 2 + length > jpeg.size()) break;

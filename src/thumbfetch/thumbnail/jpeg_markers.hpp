@@ -7,9 +7,9 @@
 namespace thumbfetch {
 
 struct JpegMarkers {
-  int orientation = 1;      // EXIF orientation, 1..8 (1 when absent or invalid)
-  bool has_icc = false;     // an APP2 ICC_PROFILE segment is present
-  bool icc_is_srgb = false; // ... and it describes sRGB (no conversion needed)
+  int orientation = 1;       // EXIF orientation, 1..8 (1 when absent or invalid)
+  bool has_icc = false;      // an APP2 ICC_PROFILE segment is present
+  bool icc_is_srgb = false;  // ... and it describes sRGB (no conversion needed)
 };
 
 JpegMarkers scan_jpeg_markers(std::string_view jpeg);

@@ -73,38 +73,47 @@ Result<Rgb> parse_color(std::string_view text) {
 
 std::string to_string(FitMode mode) {
   switch (mode) {
-    case FitMode::fit: return "fit";
-    case FitMode::cover: return "cover";
-    case FitMode::pad: return "pad";
-    case FitMode::stretch: return "stretch";
+    case FitMode::fit:
+      return "fit";
+    case FitMode::cover:
+      return "cover";
+    case FitMode::pad:
+      return "pad";
+    case FitMode::stretch:
+      return "stretch";
   }
   return "fit";
 }
 
 std::string to_string(OutputFormat format) {
   switch (format) {
-    case OutputFormat::jpeg: return "jpeg";
-    case OutputFormat::png: return "png";
-    case OutputFormat::webp: return "webp";
-    case OutputFormat::automatic: return "auto";
+    case OutputFormat::jpeg:
+      return "jpeg";
+    case OutputFormat::png:
+      return "png";
+    case OutputFormat::webp:
+      return "webp";
+    case OutputFormat::automatic:
+      return "auto";
   }
   return "jpeg";
 }
 
-std::string to_string(Rgb color) { return fmt::format("#{:02x}{:02x}{:02x}", color.r, color.g, color.b); }
+std::string to_string(Rgb color) {
+  return fmt::format("#{:02x}{:02x}{:02x}", color.r, color.g, color.b);
+}
 
 }  // namespace thumbfetch
 
 namespace thumbfetch {
 
 std::vector<std::string> to_cli_args(const ThumbOptions& o) {
-  std::vector<std::string> args = {
-      "--size",       fmt::format("{}x{}", o.box.width, o.box.height),
-      "--mode",       to_string(o.mode),
-      "--format",     to_string(o.format),
-      "--quality",    std::to_string(o.quality),
-      "--background", to_string(o.background),
-      "--max-pixels", std::to_string(o.max_pixels)};
+  std::vector<std::string> args = {"--size",       fmt::format("{}x{}", o.box.width, o.box.height),
+                                   "--mode",       to_string(o.mode),
+                                   "--format",     to_string(o.format),
+                                   "--quality",    std::to_string(o.quality),
+                                   "--background", to_string(o.background),
+                                   "--max-pixels", std::to_string(o.max_pixels)};
   if (o.allow_truncated) args.push_back("--allow-truncated");
   return args;
 }

@@ -36,15 +36,15 @@ struct ThumbOptions {
   FitMode mode = FitMode::fit;
   OutputFormat format = OutputFormat::jpeg;
   int quality = 85;
-  Rgb background{};                          // letterbox colour, and what alpha is flattened on
-  std::uint64_t max_pixels = 100'000'000;    // checked from the header, before decoding
-  bool allow_truncated = false;              // keep what decodes of a truncated file
+  Rgb background{};                        // letterbox colour, and what alpha is flattened on
+  std::uint64_t max_pixels = 100'000'000;  // checked from the header, before decoding
+  bool allow_truncated = false;            // keep what decodes of a truncated file
 };
 
-Result<Size> parse_size(std::string_view text);        // "128x128"
+Result<Size> parse_size(std::string_view text);         // "128x128"
 Result<FitMode> parse_fit_mode(std::string_view text);  // "fit" ...
 Result<OutputFormat> parse_output_format(std::string_view text);
-Result<Rgb> parse_color(std::string_view text);         // "white", "#rrggbb", "r,g,b"
+Result<Rgb> parse_color(std::string_view text);  // "white", "#rrggbb", "r,g,b"
 
 std::string to_string(FitMode mode);
 std::string to_string(OutputFormat format);

@@ -4,7 +4,9 @@
 
 namespace thumbfetch {
 
-bool orientation_swaps_axes(int orientation) { return orientation >= 5 && orientation <= 8; }
+bool orientation_swaps_axes(int orientation) {
+  return orientation >= 5 && orientation <= 8;
+}
 
 Pixels apply_orientation(const Pixels& src, int orientation) {
   if (orientation < 2 || orientation > 8) return src;
@@ -16,13 +18,32 @@ Pixels apply_orientation(const Pixels& src, int orientation) {
     for (int x = 0; x < out.width; ++x) {
       int sx = x, sy = y;  // the source pixel that lands at (x, y)
       switch (orientation) {
-        case 2: sx = W - 1 - x; break;                      // mirror horizontal
-        case 3: sx = W - 1 - x; sy = H - 1 - y; break;      // rotate 180
-        case 4: sy = H - 1 - y; break;                      // mirror vertical
-        case 5: sx = y; sy = x; break;                      // transpose
-        case 6: sx = y; sy = H - 1 - x; break;              // rotate 90 clockwise
-        case 7: sx = W - 1 - y; sy = H - 1 - x; break;      // transverse
-        case 8: sx = W - 1 - y; sy = x; break;              // rotate 90 anticlockwise
+        case 2:
+          sx = W - 1 - x;
+          break;  // mirror horizontal
+        case 3:
+          sx = W - 1 - x;
+          sy = H - 1 - y;
+          break;  // rotate 180
+        case 4:
+          sy = H - 1 - y;
+          break;  // mirror vertical
+        case 5:
+          sx = y;
+          sy = x;
+          break;  // transpose
+        case 6:
+          sx = y;
+          sy = H - 1 - x;
+          break;  // rotate 90 clockwise
+        case 7:
+          sx = W - 1 - y;
+          sy = H - 1 - x;
+          break;  // transverse
+        case 8:
+          sx = W - 1 - y;
+          sy = x;
+          break;  // rotate 90 anticlockwise
       }
       std::memcpy(dst + size_t(x) * B, src.row(sy) + size_t(sx) * B, B);
     }

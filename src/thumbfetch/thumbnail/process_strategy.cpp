@@ -27,10 +27,10 @@ constexpr int kMaxStartFailures = 3;
 
 struct Worker {
   std::optional<ChildProcess> process;
-  std::string buffer;            // bytes read, not yet a whole message
-  bool ready = false;            // said READY
-  std::optional<size_t> job;     // the job it holds
-  Clock::time_point started;     // when it got that job
+  std::string buffer;         // bytes read, not yet a whole message
+  bool ready = false;         // said READY
+  std::optional<size_t> job;  // the job it holds
+  Clock::time_point started;  // when it got that job
 };
 
 class ProcessStrategy final : public ThumbStrategy {
@@ -85,9 +85,9 @@ class ProcessStrategy final : public ThumbStrategy {
     auto soonest = Clock::time_point::max();
     for (const Worker& w : workers) {
       if (w.job) {
-        soonest = std::min(soonest, w.started + std::chrono::duration_cast<Clock::duration>(
-                                                    std::chrono::duration<double>(
-                                                        config_.timeout_seconds)));
+        soonest = std::min(soonest,
+                           w.started + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(config_.timeout_seconds)));
       }
     }
     if (soonest == Clock::time_point::max()) return -1;

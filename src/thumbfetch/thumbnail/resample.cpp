@@ -22,10 +22,10 @@ double bicubic(double x) {
 
 // For each output pixel along one axis: the first source pixel and integer weights.
 struct Weights {
-  int taps = 0;                       // weights per output pixel (the widest window)
-  std::vector<int> first;             // first source index per output pixel
-  std::vector<int> count;             // source pixels used per output pixel
-  std::vector<std::int32_t> weight;   // taps per output pixel, fixed point
+  int taps = 0;                      // weights per output pixel (the widest window)
+  std::vector<int> first;            // first source index per output pixel
+  std::vector<int> count;            // source pixels used per output pixel
+  std::vector<std::int32_t> weight;  // taps per output pixel, fixed point
 };
 
 Weights compute_weights(int in_size, double in0, double in1, int out_size) {
@@ -50,9 +50,8 @@ Weights compute_weights(int in_size, double in0, double in1, int out_size) {
     }
     for (int x = 0; x < xmax; ++x) {
       const double v = total != 0 ? k[x] / total : 0;
-      w.weight[size_t(xx) * w.taps + x] =
-          static_cast<std::int32_t>(v < 0 ? -0.5 + v * (1 << kPrecisionBits)
-                                          : 0.5 + v * (1 << kPrecisionBits));
+      w.weight[size_t(xx) * w.taps + x] = static_cast<std::int32_t>(
+          v < 0 ? -0.5 + v * (1 << kPrecisionBits) : 0.5 + v * (1 << kPrecisionBits));
     }
     w.first[xx] = xmin;
     w.count[xx] = xmax;
@@ -146,10 +145,14 @@ Pixels reduce_bands(const Pixels& in, int fx, int fy) {
 template <template <int> class F, typename... Args>
 Pixels by_bands(int bands, Args&&... args) {
   switch (bands) {
-    case 1: return F<1>::run(args...);
-    case 2: return F<2>::run(args...);
-    case 3: return F<3>::run(args...);
-    default: return F<4>::run(args...);
+    case 1:
+      return F<1>::run(args...);
+    case 2:
+      return F<2>::run(args...);
+    case 3:
+      return F<3>::run(args...);
+    default:
+      return F<4>::run(args...);
   }
 }
 

@@ -12,9 +12,12 @@ Result<ThumbStrategyKind> parse_thumb_strategy(std::string_view text) {
 
 std::string_view to_string(ThumbStrategyKind kind) {
   switch (kind) {
-    case ThumbStrategyKind::serial: return "serial";
-    case ThumbStrategyKind::threads: return "threads";
-    case ThumbStrategyKind::processes: return "processes";
+    case ThumbStrategyKind::serial:
+      return "serial";
+    case ThumbStrategyKind::threads:
+      return "threads";
+    case ThumbStrategyKind::processes:
+      return "processes";
   }
   return "serial";
 }
@@ -22,9 +25,12 @@ std::string_view to_string(ThumbStrategyKind kind) {
 std::unique_ptr<ThumbStrategy> make_thumb_strategy(ThumbStrategyKind kind,
                                                    const ThumbRunConfig& config) {
   switch (kind) {
-    case ThumbStrategyKind::serial: return make_serial_strategy(config);
-    case ThumbStrategyKind::threads: return make_thread_strategy(config);
-    case ThumbStrategyKind::processes: return make_process_strategy(config);
+    case ThumbStrategyKind::serial:
+      return make_serial_strategy(config);
+    case ThumbStrategyKind::threads:
+      return make_thread_strategy(config);
+    case ThumbStrategyKind::processes:
+      return make_process_strategy(config);
   }
   return make_serial_strategy(config);
 }

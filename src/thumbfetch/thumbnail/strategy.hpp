@@ -20,9 +20,9 @@ std::string_view to_string(ThumbStrategyKind kind);
 
 struct ThumbRunConfig {
   ThumbOptions options;
-  int workers = 1;                  // threads or processes
-  double timeout_seconds = 0;       // per image, processes only (a thread cannot be stopped)
-  std::filesystem::path worker_exe; // processes: the thumbfetch executable to start workers from
+  int workers = 1;                   // threads or processes
+  double timeout_seconds = 0;        // per image, processes only (a thread cannot be stopped)
+  std::filesystem::path worker_exe;  // processes: the thumbfetch executable to start workers from
 };
 
 // Called as each job finishes, from whichever thread finished it, one call at a time.

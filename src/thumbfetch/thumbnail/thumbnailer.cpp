@@ -56,11 +56,11 @@ Result<std::vector<unsigned char>> encode_with_vips(const Pixels& image, OutputF
                                                     int quality) {
   using vips::VImage;
   try {
-    VImage vimage = VImage::new_from_memory(const_cast<std::uint8_t*>(image.data.data()),
-                                            image.data.size(), image.width, image.height,
-                                            image.bands, VIPS_FORMAT_UCHAR)
-                        .copy(VImage::option()->set(
-                            "interpretation", image.bands <= 2 ? VIPS_INTERPRETATION_B_W
+    VImage vimage =
+        VImage::new_from_memory(const_cast<std::uint8_t*>(image.data.data()), image.data.size(),
+                                image.width, image.height, image.bands, VIPS_FORMAT_UCHAR)
+            .copy(VImage::option()->set("interpretation", image.bands <= 2
+                                                              ? VIPS_INTERPRETATION_B_W
                                                               : VIPS_INTERPRETATION_sRGB));
     void* raw = nullptr;
     size_t size = 0;
@@ -83,9 +83,12 @@ Result<std::vector<unsigned char>> encode_with_vips(const Pixels& image, OutputF
 
 std::string_view output_extension(OutputFormat format) {
   switch (format) {
-    case OutputFormat::png: return "png";
-    case OutputFormat::webp: return "webp";
-    default: return "jpg";
+    case OutputFormat::png:
+      return "png";
+    case OutputFormat::webp:
+      return "webp";
+    default:
+      return "jpg";
   }
 }
 
@@ -100,8 +103,7 @@ Result<Thumbnail> Thumbnailer::render(std::string_view data) {
   Result<Decoded> decoded = make_error(ErrorKind::unsupported, "");
   if (format == ImageFormat::jpeg) decoded = decode_jpeg_fast(jpeg_, data, options_);
   // CMYK and non-sRGB JPEGs, and every other format, take the general path.
-  if (format != ImageFormat::jpeg ||
-      (!decoded && decoded.error().kind == ErrorKind::unsupported)) {
+  if (format != ImageFormat::jpeg || (!decoded && decoded.error().kind == ErrorKind::unsupported)) {
     decoded = decode_with_vips(data, options_);
   }
   if (!decoded) return decoded.error();
@@ -110,8 +112,8 @@ Result<Thumbnail> Thumbnailer::render(std::string_view data) {
   thumb.format = resolve_format(options_.format, decoded->pixels.has_alpha());
   thumb.fast_path = decoded->fast_path;
   const bool keep_alpha = thumb.format != OutputFormat::jpeg;
-  Pixels pixels = resize_to_plan(std::move(decoded->pixels), *decoded, keep_alpha,
-                                 options_.background);
+  Pixels pixels =
+      resize_to_plan(std::move(decoded->pixels), *decoded, keep_alpha, options_.background);
   thumb.size = pixels.size();
   auto bytes = thumb.format == OutputFormat::jpeg
                    ? jpeg_.encode(pixels, options_.quality)

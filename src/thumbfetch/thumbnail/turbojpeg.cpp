@@ -19,7 +19,9 @@ struct TjFree {
   void operator()(unsigned char* p) const { tjFree(p); }
 };
 
-std::string error_text(tjhandle handle) { return tjGetErrorStr2(handle); }
+std::string error_text(tjhandle handle) {
+  return tjGetErrorStr2(handle);
+}
 
 bool is_truncation(const std::string& message) {
   return message.find("Premature end") != std::string::npos;
@@ -53,8 +55,8 @@ Result<JpegHeader> TurboJpeg::read_header(std::string_view jpeg) {
   return header;
 }
 
-Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header,
-                                 double min_scale, bool allow_truncated) {
+Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header, double min_scale,
+                                 bool allow_truncated) {
   // The list goes from large to small; keep the smallest that is still large enough.
   int count = 0;
   const tjscalingfactor* factors = tjGetScalingFactors(&count);
@@ -67,8 +69,7 @@ Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header
       chosen_value = value;
     }
   }
-  Pixels out(TJSCALED(header.width, chosen), TJSCALED(header.height, chosen),
-             header.grey ? 1 : 3);
+  Pixels out(TJSCALED(header.width, chosen), TJSCALED(header.height, chosen), header.grey ? 1 : 3);
   const int pixel_format = header.grey ? TJPF_GRAY : TJPF_RGB;
   if (tjDecompress2(decompressor_, bytes_of(jpeg), jpeg.size(), out.data.data(), out.width,
                     static_cast<int>(out.stride()), out.height, pixel_format, 0) != 0) {

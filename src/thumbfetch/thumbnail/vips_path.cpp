@@ -35,9 +35,8 @@ Error classify_vips_error(const std::string& what) {
   if (contains(lower, "truncat") || contains(lower, "premature end") ||
       contains(lower, "unexpected end") || contains(lower, "out of order read") ||
       contains(lower, "read error") || contains(lower, "not enough data")) {
-    return make_error(ErrorKind::truncated,
-                      "truncated or corrupt image data: " + line +
-                          " (--allow-truncated keeps what decodes)");
+    return make_error(ErrorKind::truncated, "truncated or corrupt image data: " + line +
+                                                " (--allow-truncated keeps what decodes)");
   }
   return make_error(ErrorKind::corrupt, "decode error: " + line);
 }
@@ -58,9 +57,8 @@ bool has_srgb_profile(const VImage& image) {
 VImage to_srgb_uchar(VImage image) {
   if (image.get_typeof("icc-profile-data") != 0 && !has_srgb_profile(image)) {
     try {
-      image = image.icc_transform("srgb", VImage::option()
-                                              ->set("embedded", true)
-                                              ->set("intent", VIPS_INTENT_PERCEPTUAL));
+      image = image.icc_transform(
+          "srgb", VImage::option()->set("embedded", true)->set("intent", VIPS_INTENT_PERCEPTUAL));
     } catch (const VError&) {
       vips_error_clear();  // a broken profile: fall back to the interpretation below
     }
@@ -106,8 +104,7 @@ Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& opti
       return make_error(ErrorKind::unsupported, "unsupported image format");
     }
     VImage image = load(data, fail_on);
-    const int orientation =
-        image.get_typeof("orientation") != 0 ? image.get_int("orientation") : 1;
+    const int orientation = image.get_typeof("orientation") != 0 ? image.get_int("orientation") : 1;
     const Size raw{image.width(), image.height()};
     if (auto st = check_pixel_limit(raw, options.max_pixels); !st) return st.error();
 
@@ -122,7 +119,10 @@ Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& opti
     if (name.starts_with("VipsForeignLoadJpeg")) {
       int shrink = 1;
       for (int s : {8, 4, 2}) {
-        if (1.0 / s >= min_scale) { shrink = s; break; }
+        if (1.0 / s >= min_scale) {
+          shrink = s;
+          break;
+        }
       }
       if (shrink > 1) image = load(data, fail_on, VImage::option()->set("shrink", shrink));
     } else if (name.starts_with("VipsForeignLoadWebp") && min_scale < 1.0) {

@@ -28,14 +28,19 @@ void init_vips(const char* argv0) {
     vips_cache_set_max(0);
     vips_cache_set_max_mem(0);
     vips_block_untrusted_set(TRUE);
-    g_log_set_handler("VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
+    g_log_set_handler("VIPS",
+                      static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
                       collect_warning, nullptr);
   });
 }
 
-VipsWarningCapture::VipsWarningCapture() : previous_(t_warnings) { t_warnings = &warnings_; }
+VipsWarningCapture::VipsWarningCapture() : previous_(t_warnings) {
+  t_warnings = &warnings_;
+}
 
-VipsWarningCapture::~VipsWarningCapture() { t_warnings = previous_; }
+VipsWarningCapture::~VipsWarningCapture() {
+  t_warnings = previous_;
+}
 
 std::string take_vips_error(const std::string& what) {
   vips_error_clear();

@@ -1,8 +1,8 @@
 #include "thumbfetch/thumbnail/worker.hpp"
 
 #include <sys/prctl.h>
-#include <csignal>
 #include <unistd.h>
+#include <csignal>
 
 #include <cerrno>
 #include <chrono>
@@ -20,12 +20,12 @@ namespace {
 // that image fails and the batch goes on. Read from the environment, inert when unset.
 void apply_test_hooks(const ThumbJob& job) {
   const std::string input = job.input.string();
-  if (const char* s = std::getenv("THUMBFETCH_TEST_ABORT_ON"); s && *s &&
-                                                              input.find(s) != std::string::npos) {
+  if (const char* s = std::getenv("THUMBFETCH_TEST_ABORT_ON");
+      s && *s && input.find(s) != std::string::npos) {
     std::abort();
   }
-  if (const char* s = std::getenv("THUMBFETCH_TEST_HANG_ON"); s && *s &&
-                                                             input.find(s) != std::string::npos) {
+  if (const char* s = std::getenv("THUMBFETCH_TEST_HANG_ON");
+      s && *s && input.find(s) != std::string::npos) {
     std::this_thread::sleep_for(std::chrono::hours(1));
   }
 }

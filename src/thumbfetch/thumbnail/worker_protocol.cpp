@@ -39,8 +39,8 @@ std::string encode_request(const ThumbJob& job) {
 
 std::string encode_response(const ThumbResult& r) {
   const std::string out = r.done.output.string();
-  return fmt::format("R {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state),
-                     r.done.size.width, r.done.size.height, r.done.bytes, r.done.fast_path ? 1 : 0,
+  return fmt::format("R {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state), r.done.size.width,
+                     r.done.size.height, r.done.bytes, r.done.fast_path ? 1 : 0,
                      static_cast<int>(r.error.kind), out.size(), r.error.message.size(),
                      static_cast<long long>(r.seconds * 1e6)) +
          out + r.error.message;

@@ -17,13 +17,14 @@ namespace {
 
 constexpr std::string_view kTempSuffix = ".tfpart";
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 }  // namespace
 
 bool is_temp_file_name(const std::string& name) {
-  return name.size() > kTempSuffix.size() + 1 && name.front() == '.' &&
-         name.ends_with(kTempSuffix);
+  return name.size() > kTempSuffix.size() + 1 && name.front() == '.' && name.ends_with(kTempSuffix);
 }
 
 AtomicFile::AtomicFile(fs::path final_path) : final_path_(std::move(final_path)) {
@@ -33,9 +34,9 @@ AtomicFile::AtomicFile(fs::path final_path) : final_path_(std::move(final_path))
                             .string();
   int fd = ::mkostemps(pattern.data(), static_cast<int>(kTempSuffix.size()), O_CLOEXEC);
   if (fd < 0) {
-    error_ = make_error(ErrorKind::write, fmt::format("cannot create a temp file in {}: {}",
-                                                      final_path_.parent_path().string(),
-                                                      errno_text(errno)));
+    error_ = make_error(ErrorKind::write,
+                        fmt::format("cannot create a temp file in {}: {}",
+                                    final_path_.parent_path().string(), errno_text(errno)));
     return;
   }
   // mkstemp creates 0600; thumbnails and downloads are ordinary files (0644 less the umask).
@@ -60,8 +61,8 @@ Status AtomicFile::write(std::span<const unsigned char> bytes) {
     ssize_t n = ::write(fd_.get(), p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return make_error(ErrorKind::write, fmt::format("cannot write {}: {}",
-                                                      final_path_.string(), errno_text(errno)));
+      return make_error(ErrorKind::write, fmt::format("cannot write {}: {}", final_path_.string(),
+                                                      errno_text(errno)));
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -95,7 +96,8 @@ Status write_file_atomically(const fs::path& path, std::span<const unsigned char
 
 Result<std::string> read_file(const fs::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return make_error(ErrorKind::io, fmt::format("cannot open: {}", errno_text(errno)));
+  if (!fd.valid())
+    return make_error(ErrorKind::io, fmt::format("cannot open: {}", errno_text(errno)));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return make_error(ErrorKind::io, "not a regular file");

@@ -4,21 +4,36 @@ namespace thumbfetch {
 
 std::string_view to_string(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::io: return "unreadable";
-    case ErrorKind::not_an_image: return "not an image";
-    case ErrorKind::unsupported: return "unsupported format";
-    case ErrorKind::truncated: return "truncated";
-    case ErrorKind::corrupt: return "decode error";
-    case ErrorKind::too_many_pixels: return "too many pixels";
-    case ErrorKind::write: return "write error";
-    case ErrorKind::worker_crashed: return "worker crashed";
-    case ErrorKind::timeout: return "timeout";
-    case ErrorKind::network: return "network error";
-    case ErrorKind::http_status: return "HTTP error";
-    case ErrorKind::too_large: return "too large";
-    case ErrorKind::refused: return "refused";
-    case ErrorKind::cancelled: return "cancelled";
-    case ErrorKind::internal: return "internal error";
+    case ErrorKind::io:
+      return "unreadable";
+    case ErrorKind::not_an_image:
+      return "not an image";
+    case ErrorKind::unsupported:
+      return "unsupported format";
+    case ErrorKind::truncated:
+      return "truncated";
+    case ErrorKind::corrupt:
+      return "decode error";
+    case ErrorKind::too_many_pixels:
+      return "too many pixels";
+    case ErrorKind::write:
+      return "write error";
+    case ErrorKind::worker_crashed:
+      return "worker crashed";
+    case ErrorKind::timeout:
+      return "timeout";
+    case ErrorKind::network:
+      return "network error";
+    case ErrorKind::http_status:
+      return "HTTP error";
+    case ErrorKind::too_large:
+      return "too large";
+    case ErrorKind::refused:
+      return "refused";
+    case ErrorKind::cancelled:
+      return "cancelled";
+    case ErrorKind::internal:
+      return "internal error";
   }
   return "unknown";
 }

@@ -11,21 +11,21 @@ namespace thumbfetch {
 
 // What went wrong, coarse enough for a summary line ("3 not an image, 1 timeout").
 enum class ErrorKind {
-  io,              // the input could not be read
-  not_an_image,    // the bytes are not an image at all (HTML, text, empty)
-  unsupported,     // an image, but in a format we do not handle
-  truncated,       // the data ends before the image does
-  corrupt,         // the decoder rejected the data
-  too_many_pixels, // the header announces more pixels than allowed
-  write,           // the output could not be written
-  worker_crashed,  // a worker process died while holding the item
-  timeout,         // the item took longer than allowed
-  network,         // connection, DNS, TLS
-  http_status,     // the server answered with an error status
-  too_large,       // more bytes than allowed
-  refused,         // a policy refused it (scheme, redirect, bad URL)
-  cancelled,       // the run was interrupted before the item finished
-  internal,        // a bug or an unexpected library failure
+  io,               // the input could not be read
+  not_an_image,     // the bytes are not an image at all (HTML, text, empty)
+  unsupported,      // an image, but in a format we do not handle
+  truncated,        // the data ends before the image does
+  corrupt,          // the decoder rejected the data
+  too_many_pixels,  // the header announces more pixels than allowed
+  write,            // the output could not be written
+  worker_crashed,   // a worker process died while holding the item
+  timeout,          // the item took longer than allowed
+  network,          // connection, DNS, TLS
+  http_status,      // the server answered with an error status
+  too_large,        // more bytes than allowed
+  refused,          // a policy refused it (scheme, redirect, bad URL)
+  cancelled,        // the run was interrupted before the item finished
+  internal,         // a bug or an unexpected library failure
 };
 
 // A short, stable, human name for the kind ("not an image").
@@ -40,8 +40,8 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   explicit operator bool() const { return ok(); }

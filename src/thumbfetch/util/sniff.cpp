@@ -7,15 +7,17 @@ namespace thumbfetch {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.starts_with(prefix); }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.starts_with(prefix);
+}
 
 // ISO-BMFF ("....ftypXXXX"): AVIF and HEIF share the container and differ by brand.
 ImageFormat sniff_isobmff(std::string_view head) {
   if (head.size() < 12 || head.substr(4, 4) != "ftyp") return ImageFormat::unknown;
   std::string_view brand = head.substr(8, 4);
   if (brand == "avif" || brand == "avis") return ImageFormat::avif;
-  if (brand == "heic" || brand == "heix" || brand == "mif1" || brand == "msf1" ||
-      brand == "heim" || brand == "heis" || brand == "hevc") {
+  if (brand == "heic" || brand == "heix" || brand == "mif1" || brand == "msf1" || brand == "heim" ||
+      brand == "heis" || brand == "hevc") {
     return ImageFormat::heif;
   }
   return ImageFormat::unknown;
@@ -47,24 +49,36 @@ ImageFormat sniff_image_format(std::string_view head) {
 
 std::string_view format_name(ImageFormat format) {
   switch (format) {
-    case ImageFormat::jpeg: return "jpeg";
-    case ImageFormat::png: return "png";
-    case ImageFormat::gif: return "gif";
-    case ImageFormat::webp: return "webp";
-    case ImageFormat::avif: return "avif";
-    case ImageFormat::heif: return "heif";
-    case ImageFormat::bmp: return "bmp";
-    case ImageFormat::tiff: return "tiff";
-    case ImageFormat::unknown: break;
+    case ImageFormat::jpeg:
+      return "jpeg";
+    case ImageFormat::png:
+      return "png";
+    case ImageFormat::gif:
+      return "gif";
+    case ImageFormat::webp:
+      return "webp";
+    case ImageFormat::avif:
+      return "avif";
+    case ImageFormat::heif:
+      return "heif";
+    case ImageFormat::bmp:
+      return "bmp";
+    case ImageFormat::tiff:
+      return "tiff";
+    case ImageFormat::unknown:
+      break;
   }
   return "unknown";
 }
 
 std::string_view format_extension(ImageFormat format) {
   switch (format) {
-    case ImageFormat::jpeg: return "jpg";
-    case ImageFormat::tiff: return "tif";
-    default: return format_name(format);
+    case ImageFormat::jpeg:
+      return "jpg";
+    case ImageFormat::tiff:
+      return "tif";
+    default:
+      return format_name(format);
   }
 }
 

@@ -21,7 +21,8 @@ class Stopwatch {
 
   TimeSpent elapsed() const {
     TimeSpent now = cpu_now();
-    now.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
+    now.wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
     now.user -= cpu_start_.user;
     now.system -= cpu_start_.system;
     return now;

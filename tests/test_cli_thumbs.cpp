@@ -1,0 +1,245 @@
+// `thumbfetch thumbs` as a user runs it: the real executable, real files, exit codes, one line
+// per bad file, identical bytes from every strategy, crashes and kills survived.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "support/image_fixtures.hpp"
+#include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
+#include "thumbfetch/util/atomic_file.hpp"
+
+using namespace thumbfetch;
+using namespace thumbfetch::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A folder of good images (JPEG and PNG, various sizes) named img_00.jpg ...
+void make_good_images(const fs::path& dir, int count) {
+  fs::create_directories(dir);
+  for (int i = 0; i < count; ++i) {
+    const int w = 300 + 37 * i, h = 200 + 23 * (i % 5);
+    if (i % 4 == 3) {
+      write_quadrant_png(dir / ("img_" + std::to_string(10 + i) + ".png"), w, h);
+    } else {
+      write_quadrant_jpeg(dir / ("img_" + std::to_string(10 + i) + ".jpg"), w, h,
+                          {.progressive = i % 2 == 1, .orientation = 1 + i % 8});
+    }
+  }
+}
+
+std::map<std::string, std::string> files_in(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    out[e.path().filename().string()] = read_file(e.path()).value();
+  }
+  return out;
+}
+
+std::vector<std::string> args_for(const fs::path& in, const fs::path& out,
+                                  std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"thumbs", in.string(), "-o", out.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+}  // namespace
+
+TEST(CliThumbs, AllGoodExitsZeroWithASummary) {
+  TempDir dir;
+  make_good_images(dir / "in", 6);
+  auto r = run_thumbfetch(args_for(dir / "in", dir / "out"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("6 ok, 0 failed, 0 skipped"), std::string::npos) << r.out;
+  EXPECT_EQ(files_in(dir / "out").size(), 6u);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST(CliThumbs, EachBadFileGetsOneLineAndTheBatchGoesOn) {
+  TempDir dir;
+  make_good_images(dir / "in", 3);
+  write_text(dir / "in" / "empty.jpg", "");
+  write_text(dir / "in" / "page.jpg", "<html><body>Service Unavailable</body></html>");
+  write_truncated_jpeg(dir / "in" / "cut.jpg", 400, 300, 0.4);
+  write_png_header_only(dir / "in" / "bomb.png", 100000, 100000);
+  for (const char* strategy : {"serial", "threads", "processes"}) {
+    SCOPED_TRACE(strategy);
+    const fs::path out = dir / (std::string("out-") + strategy);
+    auto r = run_thumbfetch(args_for(dir / "in", out, {"--strategy", strategy, "-j", "2"}));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(count_lines_with(r.err, "empty.jpg: not an image (empty file)"), 1) << r.err;
+    EXPECT_EQ(count_lines_with(r.err, "page.jpg: not an image (text/html)"), 1) << r.err;
+    EXPECT_EQ(count_lines_with(r.err, "cut.jpg: truncated"), 1) << r.err;
+    EXPECT_EQ(count_lines_with(r.err, "bomb.png: too many pixels"), 1) << r.err;
+    EXPECT_EQ(count_lines_with(r.err, ": "), 4) << "exactly one line per bad file:\n" << r.err;
+    EXPECT_NE(r.out.find("3 ok, 4 failed, 0 skipped"), std::string::npos) << r.out;
+    EXPECT_EQ(files_in(out).size(), 3u);
+  }
+}
+
+TEST(CliThumbs, UsageErrorsExitTwo) {
+  TempDir dir;
+  EXPECT_EQ(run_thumbfetch({"thumbs", "-o", (dir / "o").string()}).exit_code, 2);  // no input
+  EXPECT_EQ(run_thumbfetch({"thumbs", "x.jpg"}).exit_code, 2);                     // no -o
+  auto bad_size = run_thumbfetch({"thumbs", "x.jpg", "-o", (dir / "o").string(), "--size", "0x5"});
+  EXPECT_EQ(bad_size.exit_code, 2);
+  EXPECT_NE(bad_size.err.find("--size"), std::string::npos) << bad_size.err;
+  EXPECT_EQ(run_thumbfetch({"thumbs", "x.jpg", "-o", "o", "--strategy", "fibers"}).exit_code, 2);
+  EXPECT_EQ(run_thumbfetch({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(run_thumbfetch({"--help"}).exit_code, 0);
+}
+
+TEST(CliThumbs, EveryStrategyAndWorkerCountWritesTheSameBytes) {
+  TempDir dir;
+  make_good_images(dir / "in", 12);
+  std::map<std::string, std::string> reference;
+  for (auto [strategy, jobs] : {std::pair{"serial", "1"},
+                                {"threads", "1"},
+                                {"threads", "3"},
+                                {"processes", "1"},
+                                {"processes", "3"}}) {
+    SCOPED_TRACE(std::string(strategy) + " -j " + jobs);
+    const fs::path out = dir / (std::string(strategy) + jobs);
+    auto r = run_thumbfetch(args_for(dir / "in", out, {"--strategy", strategy, "-j", jobs}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto files = files_in(out);
+    EXPECT_EQ(files.size(), 12u);
+    if (reference.empty()) reference = files;
+    EXPECT_TRUE(files == reference) << "outputs differ from serial";
+  }
+}
+
+TEST(CliThumbs, AWorkerCrashFailsOnlyItsImage) {
+  TempDir dir;
+  make_good_images(dir / "in", 8);
+  auto r = run_thumbfetch(args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2"}),
+                          {"THUMBFETCH_TEST_ABORT_ON=img_13"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines_with(r.err, "img_13.png: worker process killed by signal 6"), 1) << r.err;
+  EXPECT_EQ(count_lines_with(r.err, ": "), 1) << r.err;
+  EXPECT_NE(r.out.find("7 ok, 1 failed"), std::string::npos) << r.out;
+  auto files = files_in(dir / "out");
+  EXPECT_EQ(files.size(), 7u);
+  EXPECT_EQ(files.count("img_13.png") + files.count("img_13.jpg"), 0u);
+}
+
+TEST(CliThumbs, AHungWorkerIsReplacedAfterTheTimeout) {
+  TempDir dir;
+  make_good_images(dir / "in", 5);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_thumbfetch(
+      args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2", "--timeout", "1"}),
+      {"THUMBFETCH_TEST_HANG_ON=img_11"});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines_with(r.err, "img_11.jpg: took longer than 1 s"), 1) << r.err;
+  EXPECT_NE(r.out.find("4 ok, 1 failed"), std::string::npos) << r.out;
+  EXPECT_LT(seconds, 30) << "the hung worker must not hold the run";
+}
+
+TEST(CliThumbs, SkipExistingResumes) {
+  TempDir dir;
+  make_good_images(dir / "in", 4);
+  ASSERT_EQ(run_thumbfetch(args_for(dir / "in", dir / "out")).exit_code, 0);
+  fs::remove(dir / "out" / "img_10.jpg");
+  auto r = run_thumbfetch(args_for(dir / "in", dir / "out", {"--skip-existing"}));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("1 ok, 0 failed, 3 skipped"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "out" / "img_10.jpg"));
+}
+
+TEST(CliThumbs, NameCollisionsGetStableDistinctNames) {
+  TempDir dir;
+  fs::create_directories(dir / "a");
+  fs::create_directories(dir / "b");
+  write_quadrant_jpeg(dir / "a" / "photo.jpg", 300, 200);
+  write_quadrant_png(dir / "b" / "photo.png", 300, 200);
+  auto args = args_for(dir / "a", dir / "out");
+  args.insert(args.begin() + 2, (dir / "b").string());
+  ASSERT_EQ(run_thumbfetch(args).exit_code, 0);
+  auto first = files_in(dir / "out");
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first.count("photo.jpg"), 1u);
+  fs::remove_all(dir / "out");
+  ASSERT_EQ(run_thumbfetch(args).exit_code, 0);
+  EXPECT_TRUE(files_in(dir / "out") == first) << "names and bytes are the same on every run";
+}
+
+TEST(CliThumbs, OutputNextToTheInputsNeverOverwritesThem) {
+  TempDir dir;
+  make_good_images(dir / "in", 3);
+  auto before = files_in(dir / "in");
+  auto r = run_thumbfetch(args_for(dir / "in", dir / "in"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto after = files_in(dir / "in");
+  for (const auto& [name, bytes] : before) EXPECT_EQ(after[name], bytes) << name;
+  EXPECT_EQ(after.size(), 6u);
+}
+
+TEST(CliThumbs, AKilledRunLeavesNoPartialFileUnderAFinalName) {
+  TempDir dir;
+  make_good_images(dir / "in", 4);
+  // Many large inputs (symlinks to a few big files) so the run is still going when killed.
+  write_quadrant_jpeg(dir / "big.jpg", 3000, 2000, {.progressive = true});
+  for (int i = 0; i < 150; ++i) {
+    fs::create_symlink(dir / "big.jpg", dir / "in" / ("big_" + std::to_string(i) + ".jpg"));
+  }
+  for (const char* strategy : {"threads", "processes"}) {
+    SCOPED_TRACE(strategy);
+    const fs::path out = dir / (std::string("out-") + strategy);
+    pid_t pid = start_thumbfetch(args_for(dir / "in", out, {"--strategy", strategy, "-j", "2"}));
+    // Kill it once some thumbnails exist, i.e. in the middle of the run.
+    for (int i = 0; i < 400; ++i) {
+      std::error_code ec;
+      if (fs::exists(out, ec) &&
+          std::distance(fs::directory_iterator(out, ec), fs::directory_iterator()) >= 5) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
+
+    int finals = 0;
+    for (const auto& e : fs::directory_iterator(out)) {
+      const std::string name = e.path().filename().string();
+      if (is_temp_file_name(name)) continue;  // not a final name; the next run removes it
+      ++finals;
+      vips::VImage img = vips::VImage::new_from_file(
+          e.path().c_str(), vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_WARNING));
+      EXPECT_GT(img.avg(), 0) << name << " must decode completely";
+    }
+    EXPECT_GE(finals, 5);
+    EXPECT_LT(finals, 154) << "killed mid-run";
+    // A resumed run completes the set and cleans the leftovers.
+    auto r = run_thumbfetch(args_for(dir / "in", out, {"--skip-existing"}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    int temps = 0;
+    for (const auto& e : fs::directory_iterator(out))
+      temps += is_temp_file_name(e.path().filename());
+    EXPECT_EQ(temps, 0);
+    EXPECT_EQ(files_in(out).size(), 154u);
+  }
+}
+
+TEST(CliThumbs, JsonReportListsEveryImage) {
+  TempDir dir;
+  make_good_images(dir / "in", 3);
+  write_text(dir / "in" / "bad.jpg", "nope");
+  auto r = run_thumbfetch(args_for(dir / "in", dir / "out", {"--json", (dir / "r.json").string()}));
+  EXPECT_EQ(r.exit_code, 1);
+  std::string json = read_file(dir / "r.json").value();
+  EXPECT_NE(json.find("\"ok\": 3"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"failed\": 1"), std::string::npos);
+  EXPECT_NE(json.find("not an image"), std::string::npos);
+  EXPECT_NE(json.find("wall_seconds"), std::string::npos);
+}

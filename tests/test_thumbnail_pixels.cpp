@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "thumbfetch/thumbnail/pixels.hpp"
+#include "thumbfetch/thumbnail/resample.hpp"
+
+using namespace thumbfetch;
+
+namespace {
+
+// A 3x2 grey image holding 1..6 row by row:  1 2 3 / 4 5 6
+Pixels numbered() {
+  Pixels p(3, 2, 1);
+  for (int i = 0; i < 6; ++i) p.data[i] = static_cast<std::uint8_t>(i + 1);
+  return p;
+}
+
+std::vector<int> values(const Pixels& p) {
+  return {p.data.begin(), p.data.end()};
+}
+
+}  // namespace
+
+TEST(Pixels, OrientationsMatchTheExifDefinitions) {
+  const Pixels src = numbered();
+  EXPECT_EQ(values(apply_orientation(src, 1)), (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(values(apply_orientation(src, 2)), (std::vector<int>{3, 2, 1, 6, 5, 4}));
+  EXPECT_EQ(values(apply_orientation(src, 3)), (std::vector<int>{6, 5, 4, 3, 2, 1}));
+  EXPECT_EQ(values(apply_orientation(src, 4)), (std::vector<int>{4, 5, 6, 1, 2, 3}));
+  // 5..8 swap the axes: the result is 2 wide and 3 high.
+  Pixels t = apply_orientation(src, 5);
+  EXPECT_EQ(t.width, 2);
+  EXPECT_EQ(values(t), (std::vector<int>{1, 4, 2, 5, 3, 6}));
+  EXPECT_EQ(values(apply_orientation(src, 6)), (std::vector<int>{4, 1, 5, 2, 6, 3}));
+  EXPECT_EQ(values(apply_orientation(src, 7)), (std::vector<int>{6, 3, 5, 2, 4, 1}));
+  EXPECT_EQ(values(apply_orientation(src, 8)), (std::vector<int>{3, 6, 2, 5, 1, 4}));
+}
+
+TEST(Pixels, FlattenComposesOnTheBackground) {
+  Pixels p(2, 1, 4);
+  p.data = {200, 0, 0, 255, 200, 0, 0, 0};  // opaque red-ish, fully transparent
+  Pixels flat = flatten(p, Rgb{255, 255, 255});
+  EXPECT_EQ(flat.bands, 3);
+  EXPECT_EQ(values(flat), (std::vector<int>{200, 0, 0, 255, 255, 255}));
+}
+
+TEST(Resample, ConstantStaysConstant) {
+  Pixels p(300, 200, 3);
+  std::fill(p.data.begin(), p.data.end(), 77);
+  Pixels out = resample_bicubic(p, 0, 0, 300, 200, {128, 85});
+  ASSERT_EQ(out.width, 128);
+  ASSERT_EQ(out.height, 85);
+  for (auto v : out.data) ASSERT_EQ(v, 77);
+}
+
+TEST(Resample, BoxReduceAveragesBlocksIncludingPartialOnes) {
+  Pixels p(5, 1, 1);
+  p.data = {10, 20, 30, 40, 100};
+  Pixels out = reduce_box(p, 2, 1);
+  EXPECT_EQ(out.width, 3);
+  EXPECT_EQ(values(out), (std::vector<int>{15, 35, 100}));
+}
+
+TEST(Resample, GradientStaysMonotonicWithoutRinging) {
+  Pixels p(400, 1, 1);
+  for (int x = 0; x < 400; ++x) p.data[x] = static_cast<std::uint8_t>(x * 255 / 399);
+  Pixels out = resample_bicubic(p, 0, 0, 400, 1, {50, 1});
+  for (int x = 1; x < 50; ++x) EXPECT_GE(out.data[x], out.data[x - 1]);
+  EXPECT_LT(out.data[0], 10);
+  EXPECT_GT(out.data[49], 245);
+}
+
+TEST(Resample, CropBoxSelectsTheRegion) {
+  // Left half black, right half white: resampling only the right half gives white.
+  Pixels p(200, 10, 1);
+  for (int y = 0; y < 10; ++y)
+    for (int x = 100; x < 200; ++x) p.row(y)[x] = 255;
+  Pixels out = resample_bicubic(p, 120, 0, 80, 10, {8, 2});
+  for (auto v : out.data) EXPECT_GE(v, 250);
+}
