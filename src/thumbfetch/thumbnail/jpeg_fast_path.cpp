@@ -42,7 +42,7 @@ Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
   auto pixels = codec.decode(data, *header, min_decode_scale(out.plan), options.allow_truncated);
   if (!pixels) return pixels.error();
   // Rotating the DCT-scaled image is cheap: it is only a few times larger than the thumbnail.
-  out.pixels = apply_orientation(*pixels, markers.orientation);
+  out.pixels = apply_orientation(std::move(pixels).value(), markers.orientation);
   return out;
 }
 

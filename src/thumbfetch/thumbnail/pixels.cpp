@@ -8,8 +8,8 @@ bool orientation_swaps_axes(int orientation) {
   return orientation >= 5 && orientation <= 8;
 }
 
-Pixels apply_orientation(const Pixels& src, int orientation) {
-  if (orientation < 2 || orientation > 8) return src;
+Pixels apply_orientation(Pixels src, int orientation) {
+  if (orientation < 2 || orientation > 8) return src;  // moved out: no copy
   const int W = src.width, H = src.height, B = src.bands;
   const bool swap = orientation_swaps_axes(orientation);
   Pixels out(swap ? H : W, swap ? W : H, B);

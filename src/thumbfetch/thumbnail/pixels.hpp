@@ -3,17 +3,37 @@
 // cheap whole-image operations the thumbnail pipeline applies to small buffers.
 
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "thumbfetch/thumbnail/options.hpp"
 
 namespace thumbfetch {
 
+// Leaves new elements uninitialised: every pixel buffer is written in full right after it is
+// made, so zero-filling it first would only cost time.
+template <typename T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitialisedAllocator<U>;
+  };
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 struct Pixels {
   int width = 0;
   int height = 0;
   int bands = 0;
-  std::vector<std::uint8_t> data;
+  std::vector<std::uint8_t, UninitialisedAllocator<std::uint8_t>> data;
 
   Pixels() = default;
   Pixels(int w, int h, int b) : width(w), height(h), bands(b), data(size_t(w) * h * b) {}
@@ -26,7 +46,7 @@ struct Pixels {
 };
 
 // Applies an EXIF orientation (1..8) so the image is upright; other values change nothing.
-Pixels apply_orientation(const Pixels& image, int orientation);
+Pixels apply_orientation(Pixels image, int orientation);
 
 // True where the orientation swaps width and height (5..8).
 bool orientation_swaps_axes(int orientation);

@@ -78,6 +78,9 @@ VImage to_srgb_uchar(VImage image) {
   return image;
 }
 
+// Above this many pixels the decoded image is shrunk while streaming instead of held whole.
+constexpr std::uint64_t kStreamingShrinkPixels = 16'000'000;
+
 // Largest integer box shrink that keeps `have` pixels above the reducing gap over `need`.
 int box_factor(int have, double need) {
   return std::max(1, static_cast<int>(std::floor(have / (need * kReducingGap))));
@@ -130,13 +133,17 @@ Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& opti
     }
     image = to_srgb_uchar(image);
 
-    // The size the full raw image must reach, per raw axis; shrink by whole blocks toward it.
-    const ThumbPlan& plan = out.plan;
-    const double need_x = plan.resized.width / plan.crop_w;
-    const double need_y = plan.resized.height / plan.crop_h;
-    const int fx = box_factor(image.width(), (swap ? need_y : need_x) * raw.width);
-    const int fy = box_factor(image.height(), (swap ? need_x : need_y) * raw.height);
-    if (fx > 1 || fy > 1) image = image.shrink(fx, fy);
+    // Images of ordinary size are decoded whole and box-reduced by the common stage, which is
+    // faster than libvips' streaming shrink; only very large ones are shrunk while streaming,
+    // so memory stays bounded.
+    if (std::uint64_t(image.width()) * image.height() > kStreamingShrinkPixels) {
+      const ThumbPlan& plan = out.plan;
+      const double need_x = plan.resized.width / plan.crop_w;
+      const double need_y = plan.resized.height / plan.crop_h;
+      const int fx = box_factor(image.width(), (swap ? need_y : need_x) * raw.width);
+      const int fy = box_factor(image.height(), (swap ? need_x : need_y) * raw.height);
+      if (fx > 1 || fy > 1) image = image.shrink(fx, fy);
+    }
 
     out.pixels = apply_orientation(to_pixels(image), orientation);
     return out;
