@@ -77,3 +77,24 @@ TEST(Resample, CropBoxSelectsTheRegion) {
   Pixels out = resample_bicubic(p, 120, 0, 80, 10, {8, 2});
   for (auto v : out.data) EXPECT_GE(v, 250);
 }
+
+TEST(Resample, RgbAndRgbaGiveTheSameColourChannels) {
+  // RGB and RGBA take the vector path, grey+alpha the scalar one: all must agree.
+  Pixels rgb(97, 61, 3), rgba(97, 61, 4), ga(97, 61, 2);
+  for (int i = 0; i < 97 * 61; ++i) {
+    const auto v = static_cast<std::uint8_t>((i * 7919) % 251);
+    rgb.data[i * 3] = rgb.data[i * 3 + 1] = rgb.data[i * 3 + 2] = v;
+    rgba.data[i * 4] = rgba.data[i * 4 + 1] = rgba.data[i * 4 + 2] = v;
+    rgba.data[i * 4 + 3] = 255;
+    ga.data[i * 2] = v;
+    ga.data[i * 2 + 1] = 255;
+  }
+  Pixels a = resample_bicubic(rgb, 3.5, 2, 90, 55, {31, 17});
+  Pixels b = resample_bicubic(rgba, 3.5, 2, 90, 55, {31, 17});
+  Pixels c = resample_bicubic(ga, 3.5, 2, 90, 55, {31, 17});
+  for (int i = 0; i < 31 * 17; ++i) {
+    ASSERT_EQ(a.data[i * 3], b.data[i * 4]) << i;
+    ASSERT_EQ(a.data[i * 3 + 2], b.data[i * 4 + 2]) << i;
+    ASSERT_EQ(a.data[i * 3], c.data[i * 2]) << i;
+  }
+}

@@ -14,7 +14,6 @@
 #include "thumbfetch/cli/thumb_flags.hpp"
 #include "thumbfetch/report/tally.hpp"
 #include "thumbfetch/thumbnail/strategy.hpp"
-#include "thumbfetch/thumbnail/vips_runtime.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/stopwatch.hpp"
 
@@ -74,7 +73,6 @@ int run_thumbs(const ThumbsArgs& args) {
   const ThumbOptions options = args.flags.to_options();
   const auto kind = parse_thumb_strategy(args.strategy);
   if (!kind) throw CLI::ValidationError("--strategy", kind.error().message);
-  init_vips("thumbfetch");
 
   std::error_code ec;
   fs::create_directories(args.out_dir, ec);

@@ -5,7 +5,6 @@
 
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/cli/thumb_flags.hpp"
-#include "thumbfetch/thumbnail/vips_runtime.hpp"
 #include "thumbfetch/thumbnail/worker.hpp"
 
 namespace thumbfetch {
@@ -17,7 +16,6 @@ void add_worker_command(CLI::App& app, int& exit_code) {
   flags->add_to(*cmd);
   cmd->callback([flags, &exit_code] {
     const ThumbOptions options = flags->to_options();
-    init_vips("thumbfetch");
     exit_code = run_thumb_worker(options, STDIN_FILENO, STDOUT_FILENO);
   });
 }

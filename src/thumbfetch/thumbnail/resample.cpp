@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace thumbfetch {
 
@@ -82,6 +87,55 @@ void horizontal_pass(const Pixels& in, int row0, const Weights& w, Pixels& out) 
   }
 }
 
+#if defined(__x86_64__)
+// The same arithmetic as horizontal_pass, one pixel's channels per SSE register: about half the
+// instructions for RGB and RGBA, and bit-identical results. A 3-byte pixel is loaded as 4 bytes,
+// so the last pixel of a row is added the scalar way (its 4th byte could lie past the buffer).
+template <int B>
+__attribute__((target("sse4.1"))) void horizontal_pass_sse41(const Pixels& in, int row0,
+                                                             const Weights& w, Pixels& out) {
+  static_assert(B == 3 || B == 4);
+  for (int y = 0; y < out.height; ++y) {
+    const std::uint8_t* src = in.row(y + row0);
+    std::uint8_t* dst = out.row(y);
+    for (int xx = 0; xx < out.width; ++xx) {
+      const std::int32_t* k = &w.weight[size_t(xx) * w.taps];
+      const std::uint8_t* s = src + size_t(w.first[xx]) * B;
+      const int n = w.count[xx];
+      const int vector_n = (B == 3 && w.first[xx] + n == in.width) ? n - 1 : n;
+      __m128i acc = _mm_set1_epi32(1 << (kPrecisionBits - 1));
+      for (int x = 0; x < vector_n; ++x) {
+        std::int32_t four;
+        std::memcpy(&four, s + size_t(x) * B, 4);
+        const __m128i px = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(four));
+        acc = _mm_add_epi32(acc, _mm_mullo_epi32(px, _mm_set1_epi32(k[x])));
+      }
+      alignas(16) std::int32_t lanes[4];
+      _mm_store_si128(reinterpret_cast<__m128i*>(lanes), acc);
+      for (int x = vector_n; x < n; ++x) {
+        for (int c = 0; c < B; ++c) lanes[c] += s[size_t(x) * B + c] * k[x];
+      }
+      for (int c = 0; c < B; ++c) dst[size_t(xx) * B + c] = clip8(lanes[c]);
+    }
+  }
+}
+
+bool cpu_has_sse41() {
+  static const bool has = __builtin_cpu_supports("sse4.1");
+  return has;
+}
+#endif
+
+template <int B>
+void horizontal_pass_best(const Pixels& in, int row0, const Weights& w, Pixels& out) {
+#if defined(__x86_64__)
+  if constexpr (B == 3 || B == 4) {
+    if (cpu_has_sse41()) return horizontal_pass_sse41<B>(in, row0, w, out);
+  }
+#endif
+  horizontal_pass<B>(in, row0, w, out);
+}
+
 template <int B>
 void vertical_pass(const Pixels& in, int row0, const Weights& w, Pixels& out) {
   const size_t stride = in.stride();
@@ -108,7 +162,7 @@ Pixels resample_bands(const Pixels& in, double x, double y, double w, double h, 
   const int row_first = vert.first.front();
   const int row_last = vert.first.back() + vert.count.back();
   Pixels tmp(out.width, row_last - row_first, B);
-  horizontal_pass<B>(in, row_first, horiz, tmp);
+  horizontal_pass_best<B>(in, row_first, horiz, tmp);
   Pixels result(out.width, out.height, B);
   vertical_pass<B>(tmp, row_first, vert, result);
   return result;

@@ -55,6 +55,7 @@ struct GFree {
 Result<std::vector<unsigned char>> encode_with_vips(const Pixels& image, OutputFormat format,
                                                     int quality) {
   using vips::VImage;
+  init_vips(nullptr);
   try {
     VImage vimage =
         VImage::new_from_memory(const_cast<std::uint8_t*>(image.data.data()), image.data.size(),

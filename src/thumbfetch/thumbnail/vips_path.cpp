@@ -98,6 +98,7 @@ Pixels to_pixels(const VImage& image) {
 }  // namespace
 
 Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& options) {
+  init_vips(nullptr);  // lazily: a run of JPEGs never pays libvips' start-up
   VipsWarningCapture warnings;  // libvips warnings stay with this image, never on the terminal
   const VipsFailOn fail_on = options.allow_truncated ? VIPS_FAIL_ON_NONE : VIPS_FAIL_ON_TRUNCATED;
   try {

@@ -10,6 +10,7 @@
 namespace thumbfetch {
 
 // Initialises libvips once per process; later calls do nothing. Throws if libvips cannot start.
+// Called lazily by the code that needs libvips, so JPEG-only work never pays its start-up.
 void init_vips(const char* argv0);
 
 // While alive, libvips warnings raised on this thread are collected here, not printed.

@@ -1,0 +1,203 @@
+#include "thumbfetch/serve/http_request.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace thumbfetch {
+
+namespace {
+
+// RFC 9110 token characters: what a method or header name may be made of.
+bool is_tchar(char c) {
+  if (std::isalnum(static_cast<unsigned char>(c))) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool contains_token(std::string_view list, std::string_view token) {
+  std::string l = lower(list);
+  std::size_t start = 0;
+  while (start <= l.size()) {
+    std::size_t comma = l.find(',', start);
+    if (comma == std::string::npos) comma = l.size();
+    if (trim(std::string_view(l).substr(start, comma - start)) == token) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
+ParseResult fail(int status) {
+  ParseResult r;
+  r.state = ParseState::error;
+  r.error_status = status;
+  return r;
+}
+
+}  // namespace
+
+const std::string* HttpRequest::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return &value;
+  }
+  return nullptr;
+}
+
+ParseResult parse_http_request(std::string_view buffer) {
+  // Robustness (RFC 9112 2.2): ignore empty lines before the request line.
+  std::size_t skip = 0;
+  while (skip < buffer.size() && (buffer[skip] == '\r' || buffer[skip] == '\n')) ++skip;
+  std::string_view view = buffer.substr(skip);
+
+  // Find the end of the head: a blank line, CRLF or bare LF.
+  std::size_t head_end = std::string_view::npos;
+  std::size_t terminator = 0;
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    if (view[i] != '\n') continue;
+    if (i + 1 < view.size() && view[i + 1] == '\n') {
+      head_end = i + 1;
+      terminator = 1;
+      break;
+    }
+    if (i + 2 < view.size() && view[i + 1] == '\r' && view[i + 2] == '\n') {
+      head_end = i + 1;
+      terminator = 2;
+      break;
+    }
+  }
+  if (head_end == std::string_view::npos) {
+    if (view.size() > kMaxRequestHeadBytes) return fail(431);
+    // A request line that is already not HTTP can be refused before the head completes.
+    std::size_t first_space = view.find(' ');
+    std::size_t probe = std::min(view.size(), first_space);
+    for (std::size_t i = 0; i < probe && i < view.size(); ++i) {
+      if (!is_tchar(view[i]) && view[i] != '\r' && view[i] != '\n') return fail(400);
+    }
+    return {};
+  }
+  if (head_end > kMaxRequestHeadBytes) return fail(431);
+
+  ParseResult result;
+  result.consumed = skip + head_end + terminator;
+  HttpRequest& req = result.request;
+  std::string_view head = view.substr(0, head_end);
+
+  auto next_line = [&head]() {
+    std::size_t nl = head.find('\n');
+    std::string_view line = head.substr(0, nl);
+    head.remove_prefix(nl == std::string_view::npos ? head.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  };
+
+  // Request line: METHOD SP request-target SP HTTP/1.x
+  std::string_view line = next_line();
+  std::size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return fail(400);
+  std::size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+    return fail(400);
+  }
+  std::string_view method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string_view version = line.substr(sp2 + 1);
+  if (!is_token(method)) return fail(400);
+  if (target.empty() || target.front() != '/') return fail(400);
+  for (char c : target) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) return fail(400);
+  }
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
+      !std::isdigit(static_cast<unsigned char>(version[5])) ||
+      !std::isdigit(static_cast<unsigned char>(version[7]))) {
+    return fail(400);
+  }
+  if (version[5] != '1') return fail(505);
+  req.method = std::string(method);
+  req.target = std::string(target);
+  std::size_t q = target.find('?');
+  req.path = std::string(target.substr(0, q));
+  req.query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+  req.minor_version = version[7] - '0';
+
+  // Header fields: name ":" OWS value OWS. Obsolete line folding is refused (RFC 9112 5.2).
+  while (!head.empty()) {
+    line = next_line();
+    if (line.empty()) break;
+    if (line.front() == ' ' || line.front() == '\t') return fail(400);
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return fail(400);
+    std::string_view name = line.substr(0, colon);
+    if (!is_token(name)) return fail(400);
+    std::string_view value = trim(line.substr(colon + 1));
+    for (char c : value) {
+      auto u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && c != '\t') || u == 0x7f) return fail(400);
+    }
+    req.headers.emplace_back(lower(name), std::string(value));
+  }
+
+  const std::string* connection = req.header("connection");
+  if (req.minor_version == 0) {
+    req.keep_alive = connection != nullptr && contains_token(*connection, "keep-alive");
+  } else {
+    req.keep_alive = connection == nullptr || !contains_token(*connection, "close");
+  }
+  if (req.header("transfer-encoding") != nullptr) req.has_body = true;
+  if (const std::string* cl = req.header("content-length")) {
+    unsigned long long n = 0;
+    auto [ptr, ec] = std::from_chars(cl->data(), cl->data() + cl->size(), n);
+    if (ec != std::errc() || ptr != cl->data() + cl->size()) return fail(400);
+    if (n > 0) req.has_body = true;
+  }
+  result.state = ParseState::complete;
+  return result;
+}
+
+std::optional<std::string> query_param(std::string_view query, std::string_view key) {
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    std::size_t amp = query.find('&', start);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view part = query.substr(start, amp - start);
+    std::size_t eq = part.find('=');
+    if (part.substr(0, eq) == key) {
+      return eq == std::string_view::npos ? std::string() : std::string(part.substr(eq + 1));
+    }
+    start = amp + 1;
+  }
+  return std::nullopt;
+}
+
+std::string query_without(std::string_view query, std::string_view key) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < query.size()) {
+    std::size_t amp = query.find('&', start);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view part = query.substr(start, amp - start);
+    if (!part.empty() && part.substr(0, part.find('=')) != key) {
+      if (!out.empty()) out += '&';
+      out += part;
+    }
+    start = amp + 1;
+  }
+  return out;
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <signal.h>
+
+#include <regex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/serve_test_client.hpp"
+#include "thumbfetch/util/child_process.hpp"
+
+using namespace thumbfetch;
+using namespace thumbfetch::testing;
+
+namespace {
+
+// The first stdout line of the child, waiting at most 30 s (image generation comes first).
+std::string first_line(int fd) {
+  std::string line;
+  char c;
+  while (line.empty() || line.back() != '\n') {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 30'000) <= 0 || ::read(fd, &c, 1) != 1) break;
+    line += c;
+  }
+  return line;
+}
+
+}  // namespace
+
+TEST(ServeCli, PrintsItsUrlServesAndExitsZeroOnSigterm) {
+  auto child = ChildProcess::spawn(
+      {THUMBFETCH_EXE, "serve", "--generate", "3", "--port", "0", "--latency", "5", "--seed", "4"});
+  ASSERT_TRUE(child.ok()) << child.error().message;
+  std::string line = first_line(child->stdout_fd());
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(line, m, std::regex(R"(listening on http://127\.0\.0\.1:(\d+)\n)")))
+      << line;
+  auto port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+  RawResponse list = http_request(port, "/list.txt");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("/img/img_0002."), std::string::npos);
+  RawResponse stats = http_request(port, "/stats");
+  EXPECT_EQ(nlohmann::json::parse(stats.body)["get_counts"]["/list.txt"], 1);
+  child->kill(SIGTERM);
+  EXPECT_EQ(child->wait(), "exited with status 0");
+}
+
+TEST(ServeCli, NeedsSomethingToServe) {
+  auto child = ChildProcess::spawn({THUMBFETCH_EXE, "serve", "--port", "0"});
+  ASSERT_TRUE(child.ok());
+  EXPECT_EQ(child->wait(), "exited with status 2");
+}

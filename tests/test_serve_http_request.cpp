@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "thumbfetch/serve/http_request.hpp"
+
+using namespace thumbfetch;
+
+TEST(ServeHttpRequest, ParsesRequestLineHeadersAndQuery) {
+  std::string raw =
+      "GET /img/a.jpg?fault=500&delay=10 HTTP/1.1\r\nHost: x\r\nAuthorization:  Client-ID abc "
+      "\r\n\r\nGET";
+  ParseResult r = parse_http_request(raw);
+  ASSERT_EQ(r.state, ParseState::complete);
+  EXPECT_EQ(r.consumed, raw.size() - 3);
+  EXPECT_EQ(r.request.method, "GET");
+  EXPECT_EQ(r.request.path, "/img/a.jpg");
+  EXPECT_EQ(r.request.query, "fault=500&delay=10");
+  ASSERT_NE(r.request.header("authorization"), nullptr);
+  EXPECT_EQ(*r.request.header("authorization"), "Client-ID abc");
+  EXPECT_TRUE(r.request.keep_alive);
+  EXPECT_FALSE(r.request.has_body);
+}
+
+TEST(ServeHttpRequest, WaitsForTheBlankLine) {
+  EXPECT_EQ(parse_http_request("GET / HTTP/1.1\r\nHost: x\r\n").state, ParseState::incomplete);
+  EXPECT_EQ(parse_http_request("").state, ParseState::incomplete);
+}
+
+TEST(ServeHttpRequest, KeepAliveFollowsVersionAndConnectionHeader) {
+  EXPECT_FALSE(
+      parse_http_request("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").request.keep_alive);
+  EXPECT_FALSE(parse_http_request("GET / HTTP/1.0\r\n\r\n").request.keep_alive);
+  EXPECT_TRUE(
+      parse_http_request("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").request.keep_alive);
+  EXPECT_TRUE(parse_http_request("GET / HTTP/1.1\n\n").request.keep_alive);  // bare LF
+}
+
+TEST(ServeHttpRequest, RefusesGarbage) {
+  for (const char* bad :
+       {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 x\r\n\r\n", "GET\r\n\r\n",
+        "GET /a b HTTP/1.1\r\n\r\n", "GET a HTTP/1.1\r\n\r\n", "GET / HTTX/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nno colon\r\n\r\n", "GET / HTTP/1.1\r\nBad Name: v\r\n\r\n",
+        "GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"}) {
+    ParseResult r = parse_http_request(bad);
+    EXPECT_EQ(r.state, ParseState::error) << bad;
+    EXPECT_EQ(r.error_status, 400) << bad;
+  }
+  // A TLS ClientHello is refused before any line ends.
+  EXPECT_EQ(parse_http_request(std::string("\x16\x03\x01\x02\x00", 5)).state, ParseState::error);
+  EXPECT_EQ(parse_http_request("GET / HTTP/2.0\r\n\r\n").error_status, 505);
+}
+
+TEST(ServeHttpRequest, LimitsTheHeadSize) {
+  std::string huge = "GET / HTTP/1.1\r\nX: " + std::string(kMaxRequestHeadBytes, 'a');
+  ParseResult open = parse_http_request(huge);
+  EXPECT_EQ(open.state, ParseState::error);
+  EXPECT_EQ(open.error_status, 431);
+  ParseResult closed = parse_http_request(huge + "\r\n\r\n");
+  EXPECT_EQ(closed.error_status, 431);
+}
+
+TEST(ServeHttpRequest, NotesABodyItWillNotRead) {
+  EXPECT_TRUE(parse_http_request("GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n").request.has_body);
+  EXPECT_TRUE(
+      parse_http_request("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").request.has_body);
+}
+
+TEST(ServeHttpRequest, QueryHelpers) {
+  EXPECT_EQ(query_param("a=1&fault=500&b", "fault"), "500");
+  EXPECT_EQ(query_param("a=1&fault=500&b", "b"), "");
+  EXPECT_EQ(query_param("a=1", "fault"), std::nullopt);
+  EXPECT_EQ(query_param("faulty=1", "fault"), std::nullopt);
+  EXPECT_EQ(query_without("a=1&fault=redirect&b=2", "fault"), "a=1&b=2");
+  EXPECT_EQ(query_without("fault=redirect", "fault"), "");
+}
