@@ -51,7 +51,7 @@ TEST_F(ThumbnailerTest, JpegBaselineAndProgressiveFitTheBox) {
     VImage out = render_image(dir_ / name);
     EXPECT_EQ(out.width(), 128) << name;
     EXPECT_EQ(out.height(), 96) << name;
-    EXPECT_TRUE(last_.fast_path) << name;
+    EXPECT_EQ(last_.decoder, Decoder::libjpeg_turbo) << name;
     expect_upright_quadrants(out);
   }
 }
@@ -101,7 +101,7 @@ TEST_F(ThumbnailerTest, AllEightExifOrientationsComeOutUpright) {
     write_quadrant_jpeg(file, 400, 200, {.orientation = o});
     ASSERT_EQ(scan_jpeg_markers(read_file(file).value()).orientation, o) << "fixture";
     VImage out = render_image(file);
-    EXPECT_TRUE(last_.fast_path);
+    EXPECT_EQ(last_.decoder, Decoder::libjpeg_turbo);
     EXPECT_EQ(out.width(), 128);
     EXPECT_EQ(out.height(), 64);
     expect_upright_quadrants(out);
@@ -113,7 +113,7 @@ TEST_F(ThumbnailerTest, CmykJpegTakesTheGeneralPathWithOrientationAndColour) {
     SCOPED_TRACE("orientation " + std::to_string(o));
     write_cmyk_jpeg(dir_ / "cmyk.jpg", 400, 200, o);
     VImage out = render_image(dir_ / "cmyk.jpg");
-    EXPECT_FALSE(last_.fast_path);
+    EXPECT_EQ(last_.decoder, Decoder::libvips);
     EXPECT_EQ(out.bands(), 3);
     EXPECT_EQ(out.width(), 128);
     EXPECT_EQ(out.height(), 64);
@@ -137,7 +137,7 @@ TEST_F(ThumbnailerTest, PngVariantsAllWork) {
   for (const char* name : {"p8.png", "p16.png", "pal.png"}) {
     SCOPED_TRACE(name);
     VImage out = render_image(dir_ / name);
-    EXPECT_FALSE(last_.fast_path);
+    EXPECT_EQ(last_.decoder, Decoder::libspng);
     EXPECT_EQ(out.width(), 128);
     EXPECT_EQ(out.height(), 96);
     EXPECT_EQ(out.format(), VIPS_FORMAT_UCHAR);
@@ -185,22 +185,49 @@ TEST_F(ThumbnailerTest, AnimatedGifGivesItsFirstFrame) {
   EXPECT_TRUE(looks_like(colour_at(out, 0.5, 0.5), Colour::red));
 }
 
-TEST_F(ThumbnailerTest, JpegAndGeneralPathsAgreeOnGeometry) {
+TEST_F(ThumbnailerTest, AllDecodersAgreeOnGeometry) {
   for (auto [w, h] : {std::pair{1601, 1199}, {1199, 1601}, {3000, 97}, {129, 1000}, {500, 500}}) {
     SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
     write_quadrant_jpeg(dir_ / "g.jpg", w, h);
     write_quadrant_png(dir_ / "g.png", w, h);
+    write_quadrant_webp(dir_ / "g.webp", w, h);
     for (FitMode mode : {FitMode::fit, FitMode::cover, FitMode::pad, FitMode::stretch}) {
       ThumbOptions o;
       o.mode = mode;
       auto a = render(dir_ / "g.jpg", o);
       auto b = render(dir_ / "g.png", o);
-      ASSERT_TRUE(a.ok() && b.ok());
-      EXPECT_TRUE(a->fast_path);
-      EXPECT_FALSE(b->fast_path);
+      auto c = render(dir_ / "g.webp", o);
+      ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+      EXPECT_EQ(a->decoder, Decoder::libjpeg_turbo);
+      EXPECT_EQ(b->decoder, Decoder::libspng);
+      EXPECT_EQ(c->decoder, Decoder::libvips);
       EXPECT_EQ(a->size, b->size) << to_string(mode);
+      EXPECT_EQ(a->size, c->size) << to_string(mode);
     }
   }
+}
+
+TEST_F(ThumbnailerTest, TruncatedPngFailsUnlessAllowed) {
+  write_quadrant_png(dir_ / "ok.png", 600, 400);
+  std::string bytes = read_file(dir_ / "ok.png").value();
+  write_text(dir_ / "cut.png", bytes.substr(0, bytes.size() * 6 / 10));
+  auto strict = render(dir_ / "cut.png");
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.error().kind, ErrorKind::truncated) << strict.error().message;
+  ThumbOptions o;
+  o.allow_truncated = true;
+  auto lenient = render(dir_ / "cut.png", o);
+  ASSERT_TRUE(lenient.ok()) << lenient.error().message;
+  EXPECT_EQ(lenient->size, (Size{128, 85}));
+}
+
+TEST_F(ThumbnailerTest, SixteenBitGreyPngTakesTheGeneralPath) {
+  VImage grey = quadrants(400, 300).colourspace(VIPS_INTERPRETATION_GREY16);
+  grey.pngsave((dir_ / "g16.png").c_str(), VImage::option()->set("bitdepth", 16));
+  VImage out = render_image(dir_ / "g16.png");
+  EXPECT_EQ(last_.decoder, Decoder::libvips);
+  EXPECT_EQ(out.bands(), 1);
+  EXPECT_EQ(out.width(), 128);
 }
 
 TEST_F(ThumbnailerTest, ThumbnailsCarryNoMetadata) {

@@ -48,7 +48,7 @@ nlohmann::json result_json(const ThumbJob& job, const ThumbResult& r) {
     j["width"] = r.done.size.width;
     j["height"] = r.done.size.height;
     j["bytes"] = r.done.bytes;
-    j["fast_path"] = r.done.fast_path;
+    j["decoder"] = std::string(to_string(r.done.decoder));
   }
   return j;
 }

@@ -15,7 +15,7 @@ struct Decoded {
   Pixels pixels;   // upright, 8-bit, 1-4 bands, sRGB
   Size source;     // the full upright size of the image
   ThumbPlan plan;  // computed from `source`
-  bool fast_path = false;
+  Decoder decoder = Decoder::libvips;
 };
 
 // Refuses images whose header announces more than `max_pixels`.
@@ -28,6 +28,14 @@ double min_decode_scale(const ThumbPlan& plan);
 // general path (CMYK/YCCK, a non-sRGB ICC profile).
 Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
                                  const ThumbOptions& options);
+
+// libspng: PNG decoded straight into our buffer (no libvips pipeline or threads). Returns
+// ErrorKind::unsupported for PNGs it leaves to the general path (a non-sRGB ICC profile, 16-bit
+// grey, very large images, truncated data when truncation is allowed).
+Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& options);
+
+// Above this many pixels the general path shrinks while streaming instead of decoding whole.
+inline constexpr std::uint64_t kWholeDecodeMaxPixels = 16'000'000;
 
 // libvips: every other format, shrink-on-load where the loader has it, colour to sRGB.
 Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& options);

@@ -38,7 +38,7 @@ Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
   Decoded out;
   out.source = swap ? Size{raw.height, raw.width} : raw;
   out.plan = plan_thumbnail(out.source, options);
-  out.fast_path = true;
+  out.decoder = Decoder::libjpeg_turbo;
   auto pixels = codec.decode(data, *header, min_decode_scale(out.plan), options.allow_truncated);
   if (!pixels) return pixels.error();
   // Rotating the DCT-scaled image is cheap: it is only a few times larger than the thumbnail.

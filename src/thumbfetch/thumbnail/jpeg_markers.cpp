@@ -28,7 +28,11 @@ bool icc_profile_is_srgb(std::string_view icc) {
 
 int exif_orientation(std::string_view exif) {
   if (exif.size() < 14 || exif.substr(0, 6) != std::string_view("Exif\0\0", 6)) return 1;
-  std::string_view tiff = exif.substr(6);
+  return tiff_orientation(exif.substr(6));
+}
+
+int tiff_orientation(std::string_view tiff) {
+  if (tiff.size() < 8) return 1;
   bool big_endian;
   if (tiff.substr(0, 2) == "MM")
     big_endian = true;

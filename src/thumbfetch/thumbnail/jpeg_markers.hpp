@@ -20,4 +20,7 @@ bool icc_profile_is_srgb(std::string_view icc);
 // The orientation tag of an EXIF block ("Exif\0\0" + TIFF), 1 when absent or invalid.
 int exif_orientation(std::string_view exif);
 
+// The same for the bare TIFF structure (as in PNG's eXIf chunk).
+int tiff_orientation(std::string_view tiff);
+
 }  // namespace thumbfetch

@@ -71,6 +71,18 @@ Result<Rgb> parse_color(std::string_view text) {
   return bad_value("colour", text, "white, black, #rrggbb or r,g,b");
 }
 
+std::string_view to_string(Decoder decoder) {
+  switch (decoder) {
+    case Decoder::libjpeg_turbo:
+      return "libjpeg-turbo";
+    case Decoder::libspng:
+      return "libspng";
+    case Decoder::libvips:
+      return "libvips";
+  }
+  return "libvips";
+}
+
 std::string to_string(FitMode mode) {
   switch (mode) {
     case FitMode::fit:

@@ -26,6 +26,10 @@ enum class FitMode {
 
 enum class OutputFormat { jpeg, png, webp, automatic };
 
+// Which decoder read an image: the JPEG and PNG fast paths, or libvips for everything else.
+enum class Decoder { libjpeg_turbo, libspng, libvips };
+std::string_view to_string(Decoder decoder);
+
 struct Rgb {
   std::uint8_t r = 255, g = 255, b = 255;
   bool operator==(const Rgb&) const = default;

@@ -101,17 +101,18 @@ Result<Thumbnail> Thumbnailer::render(std::string_view data) {
     return make_error(ErrorKind::not_an_image,
                       "not an image (" + describe_non_image(data.substr(0, 512)) + ")");
   }
+  // The fast paths decline (ErrorKind::unsupported) what they leave to libvips.
   Result<Decoded> decoded = make_error(ErrorKind::unsupported, "");
   if (format == ImageFormat::jpeg) decoded = decode_jpeg_fast(jpeg_, data, options_);
-  // CMYK and non-sRGB JPEGs, and every other format, take the general path.
-  if (format != ImageFormat::jpeg || (!decoded && decoded.error().kind == ErrorKind::unsupported)) {
+  if (format == ImageFormat::png) decoded = decode_png_fast(data, options_);
+  if (!decoded && decoded.error().kind == ErrorKind::unsupported) {
     decoded = decode_with_vips(data, options_);
   }
   if (!decoded) return decoded.error();
 
   Thumbnail thumb;
   thumb.format = resolve_format(options_.format, decoded->pixels.has_alpha());
-  thumb.fast_path = decoded->fast_path;
+  thumb.decoder = decoded->decoder;
   const bool keep_alpha = thumb.format != OutputFormat::jpeg;
   Pixels pixels =
       resize_to_plan(std::move(decoded->pixels), *decoded, keep_alpha, options_.background);
@@ -134,7 +135,7 @@ Result<ThumbDone> Thumbnailer::make(const std::filesystem::path& input,
   output += ".";
   output += output_extension(thumb->format);
   if (auto st = write_file_atomically(output, thumb->bytes); !st) return st.error();
-  return ThumbDone{output, thumb->size, thumb->bytes.size(), thumb->fast_path};
+  return ThumbDone{output, thumb->size, thumb->bytes.size(), thumb->decoder};
 }
 
 }  // namespace thumbfetch

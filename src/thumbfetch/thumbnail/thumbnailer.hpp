@@ -16,7 +16,7 @@ namespace thumbfetch {
 struct Thumbnail {
   Size size;
   OutputFormat format = OutputFormat::jpeg;  // never `automatic`
-  bool fast_path = false;                    // decoded by the libjpeg-turbo fast path
+  Decoder decoder = Decoder::libvips;
   std::vector<unsigned char> bytes;
 };
 
@@ -24,7 +24,7 @@ struct ThumbDone {
   std::filesystem::path output;  // the file written
   Size size;
   std::uint64_t bytes = 0;
-  bool fast_path = false;
+  Decoder decoder = Decoder::libvips;
 };
 
 class Thumbnailer {

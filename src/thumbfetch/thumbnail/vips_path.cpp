@@ -78,9 +78,6 @@ VImage to_srgb_uchar(VImage image) {
   return image;
 }
 
-// Above this many pixels the decoded image is shrunk while streaming instead of held whole.
-constexpr std::uint64_t kStreamingShrinkPixels = 16'000'000;
-
 // Largest integer box shrink that keeps `have` pixels above the reducing gap over `need`.
 int box_factor(int have, double need) {
   return std::max(1, static_cast<int>(std::floor(have / (need * kReducingGap))));
@@ -98,7 +95,7 @@ Pixels to_pixels(const VImage& image) {
 }  // namespace
 
 Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& options) {
-  init_vips(nullptr);  // lazily: a run of JPEGs never pays libvips' start-up
+  init_vips(nullptr);           // lazily: a run of JPEGs never pays libvips' start-up
   VipsWarningCapture warnings;  // libvips warnings stay with this image, never on the terminal
   const VipsFailOn fail_on = options.allow_truncated ? VIPS_FAIL_ON_NONE : VIPS_FAIL_ON_TRUNCATED;
   try {
@@ -137,7 +134,7 @@ Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& opti
     // Images of ordinary size are decoded whole and box-reduced by the common stage, which is
     // faster than libvips' streaming shrink; only very large ones are shrunk while streaming,
     // so memory stays bounded.
-    if (std::uint64_t(image.width()) * image.height() > kStreamingShrinkPixels) {
+    if (std::uint64_t(image.width()) * image.height() > kWholeDecodeMaxPixels) {
       const ThumbPlan& plan = out.plan;
       const double need_x = plan.resized.width / plan.crop_w;
       const double need_y = plan.resized.height / plan.crop_h;

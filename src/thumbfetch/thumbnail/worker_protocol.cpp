@@ -40,7 +40,7 @@ std::string encode_request(const ThumbJob& job) {
 std::string encode_response(const ThumbResult& r) {
   const std::string out = r.done.output.string();
   return fmt::format("R {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state), r.done.size.width,
-                     r.done.size.height, r.done.bytes, r.done.fast_path ? 1 : 0,
+                     r.done.size.height, r.done.bytes, static_cast<int>(r.done.decoder),
                      static_cast<int>(r.error.kind), out.size(), r.error.message.size(),
                      static_cast<long long>(r.seconds * 1e6)) +
          out + r.error.message;
@@ -60,13 +60,13 @@ std::optional<ThumbJob> take_request(std::string& buffer) {
 
 std::optional<ThumbResult> take_response(std::string& buffer) {
   ThumbResult r;
-  int state = 0, fast = 0, kind = 0;
+  int state = 0, decoder = 0, kind = 0;
   size_t out_len = 0, msg_len = 0;
   long long usec = 0;
   auto message = take_message(buffer, [&](const std::string& header) {
     std::istringstream s(header);
     char tag = 0;
-    if (!(s >> tag >> state >> r.done.size.width >> r.done.size.height >> r.done.bytes >> fast >>
+    if (!(s >> tag >> state >> r.done.size.width >> r.done.size.height >> r.done.bytes >> decoder >>
           kind >> out_len >> msg_len >> usec) ||
         tag != 'R') {
       malformed(header);
@@ -75,7 +75,7 @@ std::optional<ThumbResult> take_response(std::string& buffer) {
   });
   if (!message) return std::nullopt;
   r.state = static_cast<ThumbResult::State>(state);
-  r.done.fast_path = fast != 0;
+  r.done.decoder = static_cast<Decoder>(decoder);
   r.done.output = message->second.substr(0, out_len);
   r.error = Error{static_cast<ErrorKind>(kind), message->second.substr(out_len, msg_len)};
   r.seconds = usec / 1e6;
