@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/thumbnail/vips_runtime.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 
 namespace thumbfetch {
@@ -25,10 +26,6 @@ struct Random {
   }
   int range(int lo, int hi) { return lo + static_cast<int>(next() % std::uint64_t(hi - lo + 1)); }
   double unit() { return (next() >> 11) * (1.0 / 9007199254740992.0); }
-};
-
-struct GFree {
-  void operator()(void* p) const { g_free(p); }
 };
 
 // Smooth colour fields at two scales plus a little grain: compresses like a photo.
@@ -67,24 +64,19 @@ SyntheticImage make_synthetic_image(int index, const SyntheticSpec& spec) {
   VImage image = photo_like(w, h, rng);
 
   SyntheticImage out;
-  void* raw = nullptr;
-  size_t size = 0;
   if (rng.unit() < 0.10) {
     out.name = fmt::format("img_{:04d}.png", index);
-    image.write_to_buffer(".png", &raw, &size, VImage::option()->set("compression", 6));
+    out.bytes = save_to_bytes(image, ".png", VImage::option()->set("compression", 6));
   } else {
     static const int kQualities[] = {80, 82, 85, 85, 85, 88, 90};
     out.name = fmt::format("img_{:04d}.jpg", index);
-    image.write_to_buffer(".jpg", &raw, &size,
-                          VImage::option()
-                              ->set("Q", kQualities[rng.next() % std::size(kQualities)])
-                              ->set("interlace", rng.unit() < 0.25)
-                              ->set("optimize_coding", true)
-                              ->set("strip", true));
+    out.bytes = save_to_bytes(image, ".jpg",
+                              VImage::option()
+                                  ->set("Q", kQualities[rng.next() % std::size(kQualities)])
+                                  ->set("interlace", rng.unit() < 0.25)
+                                  ->set("optimize_coding", true)
+                                  ->set("strip", true));
   }
-  std::unique_ptr<void, GFree> owned(raw);
-  auto* p = static_cast<unsigned char*>(raw);
-  out.bytes.assign(p, p + size);
   return out;
 }
 

@@ -48,10 +48,6 @@ Pixels resize_to_plan(Pixels image, const Decoded& decoded, bool keep_alpha, Rgb
   return out;
 }
 
-struct GFree {
-  void operator()(void* p) const { g_free(p); }
-};
-
 Result<std::vector<unsigned char>> encode_with_vips(const Pixels& image, OutputFormat format,
                                                     int quality) {
   using vips::VImage;
@@ -63,18 +59,11 @@ Result<std::vector<unsigned char>> encode_with_vips(const Pixels& image, OutputF
             .copy(VImage::option()->set("interpretation", image.bands <= 2
                                                               ? VIPS_INTERPRETATION_B_W
                                                               : VIPS_INTERPRETATION_sRGB));
-    void* raw = nullptr;
-    size_t size = 0;
     if (format == OutputFormat::png) {
-      vimage.write_to_buffer(".png", &raw, &size,
-                             VImage::option()->set("compression", 6)->set("strip", true));
-    } else {
-      vimage.write_to_buffer(".webp", &raw, &size,
-                             VImage::option()->set("Q", quality)->set("strip", true));
+      return save_to_bytes(vimage, ".png",
+                           VImage::option()->set("compression", 6)->set("strip", true));
     }
-    std::unique_ptr<void, GFree> owned(raw);
-    auto* p = static_cast<unsigned char*>(raw);
-    return std::vector<unsigned char>(p, p + size);
+    return save_to_bytes(vimage, ".webp", VImage::option()->set("Q", quality)->set("strip", true));
   } catch (const vips::VError& e) {
     return make_error(ErrorKind::internal, "encoder failed: " + take_vips_error(e.what()));
   }

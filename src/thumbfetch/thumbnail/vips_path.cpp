@@ -19,10 +19,6 @@ using vips::VImage;
 
 namespace {
 
-struct GFree {
-  void operator()(void* p) const { g_free(p); }
-};
-
 bool contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -85,7 +81,7 @@ int box_factor(int have, double need) {
 
 Pixels to_pixels(const VImage& image) {
   size_t size = 0;
-  std::unique_ptr<void, GFree> memory(image.write_to_memory(&size));
+  GlibMemory memory(image.write_to_memory(&size));
   Pixels out(image.width(), image.height(), image.bands());
   std::copy_n(static_cast<const std::uint8_t*>(memory.get()), std::min(size, out.data.size()),
               out.data.begin());

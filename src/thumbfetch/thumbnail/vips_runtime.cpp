@@ -42,6 +42,20 @@ VipsWarningCapture::~VipsWarningCapture() {
   t_warnings = previous_;
 }
 
+void GFree::operator()(void* p) const {
+  g_free(p);
+}
+
+std::vector<unsigned char> save_to_bytes(const vips::VImage& image, const char* suffix,
+                                         vips::VOption* options) {
+  void* raw = nullptr;
+  size_t size = 0;
+  image.write_to_buffer(suffix, &raw, &size, options);
+  GlibMemory owned(raw);
+  const auto* p = static_cast<const unsigned char*>(raw);
+  return std::vector<unsigned char>(p, p + size);
+}
+
 std::string take_vips_error(const std::string& what) {
   vips_error_clear();
   // libvips stacks "domain: message" lines, most specific first; keep the first real one.

@@ -4,6 +4,9 @@
 // ImageMagick or PDF for files from the internet), and warnings captured per image instead of
 // printed.
 
+#include <vips/vips8>
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,16 @@ class VipsWarningCapture {
   std::vector<std::string> warnings_;
   std::vector<std::string>* previous_;
 };
+
+// Memory that libvips (GLib) allocated and we must g_free.
+struct GFree {
+  void operator()(void* p) const;
+};
+using GlibMemory = std::unique_ptr<void, GFree>;
+
+// Encodes `image` with libvips' saver for `suffix` (".png", ".webp", ...) into bytes.
+std::vector<unsigned char> save_to_bytes(const vips::VImage& image, const char* suffix,
+                                         vips::VOption* options);
 
 // The last error libvips recorded, reduced to one readable line, and the buffer cleared.
 std::string take_vips_error(const std::string& what);
