@@ -265,6 +265,27 @@ TEST_F(ThumbnailerTest, NonImagesAreNamed) {
   EXPECT_EQ(page.error().message, "not an image (text/html)");
 }
 
+TEST_F(ThumbnailerTest, OtherFormatsWorkOrAreNamedUnsupported) {
+  quadrants(400, 300).tiffsave((dir_ / "in.tif").c_str());
+  VImage tiff = render_image(dir_ / "in.tif");
+  EXPECT_EQ(last_.decoder, Decoder::libvips);
+  EXPECT_EQ(tiff.width(), 128);
+
+  // BMP would need ImageMagick, which is blocked for files from the internet.
+  std::string bmp = "BM" + std::string(52, '\0');
+  write_text(dir_ / "in.bmp", bmp);
+  auto r = render(dir_ / "in.bmp");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::unsupported);
+  EXPECT_EQ(r.error().message, "unsupported image format (bmp)");
+
+  write_text(dir_ / "in.svg",
+             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"9\" height=\"9\"/>");
+  auto svg = render(dir_ / "in.svg");
+  ASSERT_FALSE(svg.ok());
+  EXPECT_EQ(svg.error().message, "unsupported image format (svg)");
+}
+
 TEST_F(ThumbnailerTest, HugeHeaderIsRefusedBeforeDecoding) {
   write_png_header_only(dir_ / "bomb.png", 100000, 100000);
   auto r = render(dir_ / "bomb.png");

@@ -87,8 +87,11 @@ Thumbnailer::Thumbnailer(ThumbOptions options) : options_(options) {}
 Result<Thumbnail> Thumbnailer::render(std::string_view data) {
   const ImageFormat format = sniff_image_format(data.substr(0, 64));
   if (format == ImageFormat::unknown) {
-    return make_error(ErrorKind::not_an_image,
-                      "not an image (" + describe_non_image(data.substr(0, 512)) + ")");
+    const std::string what = describe_non_image(data.substr(0, 512));
+    if (what == "image/svg+xml") {
+      return make_error(ErrorKind::unsupported, "unsupported image format (svg)");
+    }
+    return make_error(ErrorKind::not_an_image, "not an image (" + what + ")");
   }
   // The fast paths decline (ErrorKind::unsupported) what they leave to libvips.
   Result<Decoded> decoded = make_error(ErrorKind::unsupported, "");

@@ -11,6 +11,7 @@
 #include "thumbfetch/thumbnail/jpeg_markers.hpp"
 #include "thumbfetch/thumbnail/resample.hpp"
 #include "thumbfetch/thumbnail/vips_runtime.hpp"
+#include "thumbfetch/util/sniff.hpp"
 
 namespace thumbfetch {
 
@@ -95,10 +96,14 @@ Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& opti
   VipsWarningCapture warnings;  // libvips warnings stay with this image, never on the terminal
   const VipsFailOn fail_on = options.allow_truncated ? VIPS_FAIL_ON_NONE : VIPS_FAIL_ON_TRUNCATED;
   try {
+    // Loaders libvips marks untrusted (ImageMagick, PDF) are blocked: to us the format is
+    // simply unsupported.
     const char* loader = vips_foreign_find_load_buffer(data.data(), data.size());
-    if (!loader) {
+    if (!loader || std::string_view(loader).find("Magick") != std::string_view::npos) {
       vips_error_clear();
-      return make_error(ErrorKind::unsupported, "unsupported image format");
+      return make_error(ErrorKind::unsupported,
+                        fmt::format("unsupported image format ({})",
+                                    format_name(sniff_image_format(data.substr(0, 64)))));
     }
     VImage image = load(data, fail_on);
     const int orientation = image.get_typeof("orientation") != 0 ? image.get_int("orientation") : 1;
