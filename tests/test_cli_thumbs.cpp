@@ -183,52 +183,89 @@ TEST(CliThumbs, OutputNextToTheInputsNeverOverwritesThem) {
   EXPECT_EQ(after.size(), 6u);
 }
 
-TEST(CliThumbs, AKilledRunLeavesNoPartialFileUnderAFinalName) {
-  TempDir dir;
+namespace {
+
+// Many large inputs (symlinks to one big file) so a run is still going when it is stopped.
+int make_slow_batch(const TempDir& dir) {
   make_good_images(dir / "in", 4);
-  // Many large inputs (symlinks to a few big files) so the run is still going when killed.
   write_quadrant_jpeg(dir / "big.jpg", 3000, 2000, {.progressive = true});
   for (int i = 0; i < 150; ++i) {
     fs::create_symlink(dir / "big.jpg", dir / "in" / ("big_" + std::to_string(i) + ".jpg"));
   }
+  return 154;
+}
+
+// Waits (bounded) until `dir` holds at least one file: the run is in its middle.
+void wait_for_first_output(const fs::path& dir) {
+  for (int i = 0; i < 3000; ++i) {
+    std::error_code ec;
+    if (fs::exists(dir, ec) && fs::directory_iterator(dir, ec) != fs::directory_iterator()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// Every file under a final name decodes completely; returns how many there are and how many
+// temp files there are.
+std::pair<int, int> check_outputs(const fs::path& out) {
+  int finals = 0, temps = 0;
+  for (const auto& e : fs::directory_iterator(out)) {
+    const std::string name = e.path().filename().string();
+    if (is_temp_file_name(name)) {
+      ++temps;
+      continue;
+    }
+    ++finals;
+    vips::VImage img = vips::VImage::new_from_file(
+        e.path().c_str(), vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_WARNING));
+    EXPECT_GT(img.avg(), 0) << name << " must decode completely";
+  }
+  return {finals, temps};
+}
+
+}  // namespace
+
+TEST(CliThumbs, AKilledRunLeavesNoPartialFileUnderAFinalName) {
+  TempDir dir;
+  const int total = make_slow_batch(dir);
   for (const char* strategy : {"threads", "processes"}) {
     SCOPED_TRACE(strategy);
     const fs::path out = dir / (std::string("out-") + strategy);
     pid_t pid = start_thumbfetch(args_for(dir / "in", out, {"--strategy", strategy, "-j", "2"}));
-    // Kill it once some thumbnails exist, i.e. in the middle of the run (a loaded machine may
-    // take a while to get there).
-    for (int i = 0; i < 3000; ++i) {
-      std::error_code ec;
-      if (fs::exists(out, ec) &&
-          std::distance(fs::directory_iterator(out, ec), fs::directory_iterator()) >= 5) {
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    wait_for_first_output(out);
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
-
-    int finals = 0;
-    for (const auto& e : fs::directory_iterator(out)) {
-      const std::string name = e.path().filename().string();
-      if (is_temp_file_name(name)) continue;  // not a final name; the next run removes it
-      ++finals;
-      vips::VImage img = vips::VImage::new_from_file(
-          e.path().c_str(), vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_WARNING));
-      EXPECT_GT(img.avg(), 0) << name << " must decode completely";
-    }
-    EXPECT_GE(finals, 1);
-    EXPECT_LT(finals, 154) << "killed mid-run";
-    // A resumed run completes the set and cleans the leftovers.
+    auto [finals, temps] = check_outputs(out);
+    EXPECT_LT(finals, total) << "killed mid-run";
+    // A resumed run completes the set and removes the leftovers.
     auto r = run_thumbfetch(args_for(dir / "in", out, {"--skip-existing"}));
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    int temps = 0;
-    for (const auto& e : fs::directory_iterator(out))
-      temps += is_temp_file_name(e.path().filename());
-    EXPECT_EQ(temps, 0);
-    EXPECT_EQ(files_in(out).size(), 154u);
+    auto [finals_after, temps_after] = check_outputs(out);
+    EXPECT_EQ(temps_after, 0);
+    EXPECT_EQ(finals_after, total);
+  }
+}
+
+TEST(CliThumbs, CtrlCFinishesWhatIsInProgressAndExits130) {
+  TempDir dir;
+  const int total = make_slow_batch(dir);
+  for (const char* strategy : {"serial", "threads", "processes"}) {
+    SCOPED_TRACE(strategy);
+    const fs::path out = dir / (std::string("out-") + strategy);
+    pid_t pid = start_thumbfetch(args_for(dir / "in", out, {"--strategy", strategy, "-j", "2"}));
+    wait_for_first_output(out);
+    kill(pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    auto [finals, temps] = check_outputs(out);
+    EXPECT_EQ(temps, 0) << "images in progress were finished, not abandoned";
+    EXPECT_LT(finals, total);
+    auto r = run_thumbfetch(args_for(dir / "in", out, {"--skip-existing"}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(std::to_string(finals) + " skipped"), std::string::npos) << r.out;
   }
 }
 

@@ -13,6 +13,7 @@ int run_cli(int argc, char** argv) {
   int exit_code = kExitOk;
   add_thumbs_command(app, exit_code);
   add_corpus_command(app, exit_code);
+  add_fetch_command(app, exit_code);
   add_serve_command(app, exit_code);
   add_worker_command(app, exit_code);
   try {

@@ -15,6 +15,7 @@ int run_cli(int argc, char** argv);
 void add_thumbs_command(CLI::App& app, int& exit_code);
 void add_worker_command(CLI::App& app, int& exit_code);
 void add_corpus_command(CLI::App& app, int& exit_code);
+void add_fetch_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 
 }  // namespace thumbfetch

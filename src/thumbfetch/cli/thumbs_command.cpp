@@ -15,6 +15,7 @@
 #include "thumbfetch/report/tally.hpp"
 #include "thumbfetch/thumbnail/strategy.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/interrupt.hpp"
 #include "thumbfetch/util/stopwatch.hpp"
 
 namespace thumbfetch {
@@ -107,6 +108,8 @@ int run_thumbs(const ThumbsArgs& args) {
   config.workers = args.jobs;
   config.timeout_seconds = args.timeout;
   config.worker_exe = fs::read_symlink("/proc/self/exe");
+  InterruptGuard interrupt;  // Ctrl-C: finish what is in progress, start nothing new
+  config.cancel = &interrupt_flag();
   auto strategy = make_thumb_strategy(*kind, config);
 
   Stopwatch clock;
@@ -132,6 +135,10 @@ int run_thumbs(const ThumbsArgs& args) {
   }
   if (!args.json_report.empty()) {
     write_json_report(args, strategy->name(), all_jobs, results, tally, time);
+  }
+  if (InterruptGuard::signal_received() != 0) {
+    fmt::print(stderr, "thumbfetch: interrupted; run again with --skip-existing to resume\n");
+    return kExitInterrupted;
   }
   return tally.failed > 0 ? kExitSomeFailed : kExitOk;
 }

@@ -55,8 +55,9 @@ class ProcessStrategy final : public ThumbStrategy {
     std::vector<Worker> workers(n);
     for (Worker& w : workers) start(w);
     while (finished_ < jobs.size()) {
+      if (config_.cancelled()) cancel_unstarted();
       for (Worker& w : workers) hand_out(w);
-      wait_for_events(workers);
+      if (finished_ < jobs.size()) wait_for_events(workers);
     }
     return std::move(results_);
   }
@@ -69,6 +70,11 @@ class ProcessStrategy final : public ThumbStrategy {
     w.buffer.clear();
     w.ready = false;
     w.job.reset();
+  }
+
+  // Ctrl-C: images not handed out yet are settled as not started; those in progress finish.
+  void cancel_unstarted() {
+    while (next_ < jobs_->size()) finish(next_++, not_started());
   }
 
   void hand_out(Worker& w) {
@@ -100,6 +106,7 @@ class ProcessStrategy final : public ThumbStrategy {
     for (const Worker& w : workers) {
       fds.push_back({w.process ? w.process->stdout_fd() : -1, POLLIN, 0});
     }
+    // A signal interrupts the wait (EINTR), so Ctrl-C is noticed at once.
     int rc = ::poll(fds.data(), fds.size(), poll_timeout_ms(workers));
     if (rc < 0 && errno != EINTR) throw std::runtime_error("poll failed");
     for (size_t k = 0; k < workers.size(); ++k) {
@@ -167,7 +174,9 @@ class ProcessStrategy final : public ThumbStrategy {
   void finish(size_t i, ThumbResult result) {
     results_[i] = std::move(result);
     ++finished_;
-    if (*progress_) (*progress_)((*jobs_)[i], results_[i]);
+    if (*progress_ && results_[i].error.kind != ErrorKind::cancelled) {
+      (*progress_)((*jobs_)[i], results_[i]);
+    }
   }
 
   ThumbRunConfig config_;

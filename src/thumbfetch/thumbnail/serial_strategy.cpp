@@ -7,16 +7,20 @@ namespace {
 
 class SerialStrategy final : public ThumbStrategy {
  public:
-  explicit SerialStrategy(const ThumbRunConfig& config) : options_(config.options) {}
+  explicit SerialStrategy(const ThumbRunConfig& config) : config_(config) {}
 
   std::string_view name() const override { return "serial"; }
 
   std::vector<ThumbResult> run(const std::vector<ThumbJob>& jobs,
                                const ThumbProgress& progress) override {
-    Thumbnailer thumbnailer(options_);
+    Thumbnailer thumbnailer(config_.options);
     std::vector<ThumbResult> results;
     results.reserve(jobs.size());
     for (const ThumbJob& job : jobs) {
+      if (config_.cancelled()) {
+        results.push_back(not_started());
+        continue;
+      }
       results.push_back(run_job(thumbnailer, job));
       if (progress) progress(job, results.back());
     }
@@ -24,7 +28,7 @@ class SerialStrategy final : public ThumbStrategy {
   }
 
  private:
-  ThumbOptions options_;
+  ThumbRunConfig config_;
 };
 
 }  // namespace

@@ -22,6 +22,12 @@ std::string_view to_string(ThumbStrategyKind kind) {
   return "serial";
 }
 
+ThumbResult not_started() {
+  ThumbResult r;
+  r.error = make_error(ErrorKind::cancelled, "not started: the run was interrupted");
+  return r;
+}
+
 std::unique_ptr<ThumbStrategy> make_thumb_strategy(ThumbStrategyKind kind,
                                                    const ThumbRunConfig& config) {
   switch (kind) {

@@ -2,6 +2,7 @@
 // One interface, three ways to run a batch of thumbnails. Every strategy returns one result per
 // job, in job order, and writes the same bytes: only the time differs.
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -23,7 +24,15 @@ struct ThumbRunConfig {
   int workers = 1;                   // threads or processes
   double timeout_seconds = 0;        // per image, processes only (a thread cannot be stopped)
   std::filesystem::path worker_exe;  // processes: the thumbfetch executable to start workers from
+  // Once this becomes true (Ctrl-C), no new image is started; images in progress finish and the
+  // rest come back as ErrorKind::cancelled.
+  const std::atomic<bool>* cancel = nullptr;
+
+  bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
 };
+
+// The result of a job that was never started because the run was interrupted.
+ThumbResult not_started();
 
 // Called as each job finishes, from whichever thread finished it, one call at a time.
 using ThumbProgress = std::function<void(const ThumbJob&, const ThumbResult&)>;

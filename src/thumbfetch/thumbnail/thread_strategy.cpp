@@ -13,8 +13,7 @@ namespace {
 
 class ThreadStrategy final : public ThumbStrategy {
  public:
-  explicit ThreadStrategy(const ThumbRunConfig& config)
-      : options_(config.options), workers_(std::max(1, config.workers)) {}
+  explicit ThreadStrategy(const ThumbRunConfig& config) : config_(config) {}
 
   std::string_view name() const override { return "threads"; }
 
@@ -24,8 +23,12 @@ class ThreadStrategy final : public ThumbStrategy {
     std::atomic<size_t> next{0};
     std::mutex progress_mutex;
     auto work = [&] {
-      Thumbnailer thumbnailer(options_);
+      Thumbnailer thumbnailer(config_.options);
       for (size_t i = next++; i < jobs.size(); i = next++) {
+        if (config_.cancelled()) {
+          results[i] = not_started();
+          continue;
+        }
         results[i] = run_job(thumbnailer, jobs[i]);
         if (progress) {
           std::lock_guard lock(progress_mutex);
@@ -33,17 +36,17 @@ class ThreadStrategy final : public ThumbStrategy {
         }
       }
     };
-    const int n = static_cast<int>(std::min<size_t>(workers_, std::max<size_t>(jobs.size(), 1)));
+    const size_t n =
+        std::min<size_t>(std::max(1, config_.workers), std::max<size_t>(jobs.size(), 1));
     {
       std::vector<std::jthread> threads;
-      for (int t = 0; t < n; ++t) threads.emplace_back(work);
+      for (size_t t = 0; t < n; ++t) threads.emplace_back(work);
     }  // jthreads join here
     return results;
   }
 
  private:
-  ThumbOptions options_;
-  int workers_;
+  ThumbRunConfig config_;
 };
 
 }  // namespace

@@ -36,6 +36,9 @@ int run_thumb_worker(const ThumbOptions& options, int in_fd, int out_fd) {
   // Die with the parent: a killed run must not leave workers writing files.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() == 1) return 1;
+  // Ctrl-C reaches the whole process group; the parent decides, and closes our stdin.
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_IGN);
 
   Thumbnailer thumbnailer(options);
   if (!write_all(out_fd, kWorkerReady)) return 1;

@@ -1,0 +1,134 @@
+#include "thumbfetch/fetch/manifest.hpp"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "thumbfetch/util/atomic_file.hpp"
+
+namespace thumbfetch {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* status_name(const FetchResult& r) {
+  if (r.state == FetchResult::State::ok || r.state == FetchResult::State::skipped) return "ok";
+  return r.error.kind == ErrorKind::cancelled ? "cancelled" : "failed";
+}
+
+}  // namespace
+
+std::string ManifestRow::to_json_line() const {
+  nlohmann::ordered_json j;
+  j["url"] = url;
+  j["file"] = file;
+  j["status"] = status;
+  j["http_code"] = http_code;
+  j["bytes"] = bytes;
+  j["content_type"] = content_type;
+  j["sha256"] = sha256;
+  j["attempts"] = attempts;
+  j["seconds"] = std::round(seconds * 1000) / 1000;
+  j["error_kind"] = error_kind;
+  j["error"] = error;
+  // Invalid UTF-8 (a server's odd Content-Type) is replaced rather than thrown on.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+ManifestRow manifest_row(const std::string& url, const FetchResult& r) {
+  ManifestRow row;
+  row.url = url;
+  row.file = r.file.empty() ? "" : r.file.filename().string();
+  row.status = status_name(r);
+  row.http_code = r.http_code;
+  row.bytes = r.bytes;
+  row.content_type = r.content_type;
+  row.sha256 = r.sha256;
+  row.attempts = r.attempts;
+  row.seconds = r.seconds;
+  if (r.state == FetchResult::State::failed) {
+    row.error_kind = std::string(to_string(r.error.kind));
+    row.error = r.error.message;
+  }
+  return row;
+}
+
+std::vector<ManifestRow> load_manifest(const fs::path& dir) {
+  std::ifstream in(dir / kManifestName);
+  std::vector<ManifestRow> rows;
+  std::unordered_map<std::string, size_t> where;
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) continue;
+    ManifestRow row;
+    row.url = j.value("url", "");
+    row.file = j.value("file", "");
+    row.status = j.value("status", "");
+    row.http_code = j.value("http_code", 0L);
+    row.bytes = j.value("bytes", std::uint64_t{0});
+    row.content_type = j.value("content_type", "");
+    row.sha256 = j.value("sha256", "");
+    row.attempts = j.value("attempts", 0);
+    row.seconds = j.value("seconds", 0.0);
+    row.error_kind = j.value("error_kind", "");
+    row.error = j.value("error", "");
+    if (auto it = where.find(row.url); it != where.end()) {
+      rows[it->second] = std::move(row);
+    } else {
+      where.emplace(row.url, rows.size());
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+bool row_is_complete_on_disk(const ManifestRow& row, const fs::path& dir) {
+  if (row.status != "ok" || row.file.empty()) return false;
+  // Only a plain name in the folder counts: an edited manifest cannot point elsewhere.
+  if (row.file.find('/') != std::string::npos || row.file == "." || row.file == "..") {
+    return false;
+  }
+  std::error_code ec;
+  const auto size = fs::file_size(dir / row.file, ec);
+  return !ec && size == row.bytes;
+}
+
+ManifestWriter::ManifestWriter(fs::path dir) : dir_(std::move(dir)) {
+  fd_.reset(
+      ::open((dir_ / kManifestName).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
+  if (!fd_.valid()) {
+    warned_ = true;
+    fmt::print(stderr, "thumbfetch: cannot open {}: {}\n", (dir_ / kManifestName).string(),
+               std::strerror(errno));
+  }
+}
+
+void ManifestWriter::append(const ManifestRow& row) {
+  if (!fd_.valid()) return;
+  const std::string line = row.to_json_line() + "\n";
+  const ssize_t n = ::write(fd_.get(), line.data(), line.size());
+  if (n != static_cast<ssize_t>(line.size()) && !warned_) {
+    warned_ = true;
+    fmt::print(stderr, "thumbfetch: cannot append to {}: {}\n", (dir_ / kManifestName).string(),
+               std::strerror(errno));
+  }
+}
+
+Status ManifestWriter::rewrite(const std::vector<ManifestRow>& rows) {
+  std::string text;
+  for (const auto& row : rows) text += row.to_json_line() + "\n";
+  fd_.reset();
+  return write_file_atomically(dir_ / kManifestName,
+                               {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,60 @@
+#pragma once
+// manifest.jsonl in the output folder: one JSON object per line and per URL, with the columns
+// url, file, status (ok|failed|cancelled), http_code, bytes, content_type, sha256, attempts,
+// seconds, error_kind, error. During a run each settled item is appended at once (so a run
+// killed with -9 keeps what it finished); at the end the file is rewritten, atomically, with one
+// row per URL (the latest), this run's rows in list order after older rows for other URLs.
+// Reading takes the latest row per URL and ignores a torn last line.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "thumbfetch/fetch/types.hpp"
+#include "thumbfetch/util/fd.hpp"
+
+namespace thumbfetch {
+
+inline constexpr const char* kManifestName = "manifest.jsonl";
+
+struct ManifestRow {
+  std::string url;
+  std::string file;    // name inside the output folder ("" when none)
+  std::string status;  // "ok", "failed", "cancelled"
+  long http_code = 0;
+  std::uint64_t bytes = 0;
+  std::string content_type;
+  std::string sha256;
+  int attempts = 0;
+  double seconds = 0;
+  std::string error_kind;  // "" when ok
+  std::string error;
+
+  std::string to_json_line() const;  // without the newline
+};
+
+ManifestRow manifest_row(const std::string& url, const FetchResult& result);
+
+// The latest row per URL, in order of first appearance. A missing file is an empty manifest;
+// lines that do not parse (a torn last line) are skipped.
+std::vector<ManifestRow> load_manifest(const std::filesystem::path& dir);
+
+// True when `row` is a completed download whose file is still there with its size.
+bool row_is_complete_on_disk(const ManifestRow& row, const std::filesystem::path& dir);
+
+// Appends rows as items settle; rewrite() replaces the file with the compacted rows.
+class ManifestWriter {
+ public:
+  explicit ManifestWriter(std::filesystem::path dir);
+  // One whole line per write(2) with O_APPEND. A failure is reported once on stderr.
+  void append(const ManifestRow& row);
+  Status rewrite(const std::vector<ManifestRow>& rows);
+
+ private:
+  std::filesystem::path dir_;
+  UniqueFd fd_;
+  bool warned_ = false;
+};
+
+}  // namespace thumbfetch

@@ -1,0 +1,118 @@
+#include "thumbfetch/fetch/naming.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "thumbfetch/util/hash.hpp"
+
+namespace thumbfetch {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The path of an absolute URL: after "scheme://authority", before '?' or '#'.
+std::string_view url_path(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  size_t path = url.find_first_of("/?#", start);
+  if (path == std::string_view::npos || url[path] != '/') return {};
+  size_t end = url.find_first_of("?#", path);
+  return url.substr(path, end == std::string_view::npos ? url.size() - path : end - path);
+}
+
+bool is_name_char(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '+' || c == '@' || c == '=' || c == ',';
+}
+
+}  // namespace
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return out;
+}
+
+std::string safe_stem_from_url(std::string_view url) {
+  // Decode first, then take the last segment: "%2F" must not smuggle a '/' past the split.
+  std::string path = percent_decode(url_path(url));
+  std::replace(path.begin(), path.end(), '\\', '/');
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  std::string segment =
+      path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  // Drop the extension: the real one comes from the bytes.
+  if (size_t dot = segment.find_last_of('.'); dot != std::string::npos && dot > 0) {
+    segment.resize(dot);
+  }
+  std::string stem;
+  for (unsigned char c : segment) {
+    char keep = is_name_char(c) ? static_cast<char>(c) : '_';
+    if (keep == '_' && !stem.empty() && stem.back() == '_') continue;  // one '_' per run
+    stem.push_back(keep);
+  }
+  // No hidden files, nothing that reads as an option, no "." or "..", no trailing dots.
+  size_t lead = 0;
+  while (lead < stem.size() && (stem[lead] == '.' || stem[lead] == '-' || stem[lead] == '_')) {
+    ++lead;
+  }
+  stem.erase(0, lead);
+  if (stem.size() > kMaxStemLength) stem.resize(kMaxStemLength);
+  while (!stem.empty() && (stem.back() == '.' || stem.back() == '_')) stem.pop_back();
+  return stem.empty() ? "image" : stem;
+}
+
+std::vector<std::string> plan_stems(const std::vector<std::string>& urls,
+                                    const std::set<std::string>& taken) {
+  std::vector<std::string> stems;
+  stems.reserve(urls.size());
+  std::set<std::string> used = taken;
+  for (const auto& url : urls) {
+    std::string stem = safe_stem_from_url(url);
+    if (used.contains(ascii_lower(stem))) {
+      stem += "-" + short_hash_hex(url);
+      // Two URLs with the same hash prefix and stem: extremely unlikely; count up to be sure.
+      for (int n = 2; used.contains(ascii_lower(stem)); ++n) {
+        stem = safe_stem_from_url(url) + "-" + short_hash_hex(url) + "-" + std::to_string(n);
+      }
+    }
+    used.insert(ascii_lower(stem));
+    stems.push_back(std::move(stem));
+  }
+  return stems;
+}
+
+std::string url_host(std::string_view url) {
+  size_t start = url.find("://");
+  if (start == std::string_view::npos) return {};
+  start += 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string_view authority =
+      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  return ascii_lower(authority);
+}
+
+}  // namespace thumbfetch

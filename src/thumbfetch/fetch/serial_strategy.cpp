@@ -1,0 +1,53 @@
+// serial: one transfer at a time on one reused easy handle, so one kept-alive connection serves
+// the whole list (per host). Backoff waits are sliced so that Ctrl-C is seen at once.
+#include <thread>
+
+#include "thumbfetch/fetch/strategy.hpp"
+#include "thumbfetch/fetch/transfer.hpp"
+#include "thumbfetch/fetch/wait.hpp"
+
+namespace thumbfetch {
+
+namespace {
+
+class SerialFetch final : public FetchStrategy {
+ public:
+  explicit SerialFetch(const FetchRunConfig& config) : config_(config) {}
+
+  std::string_view name() const override { return "serial"; }
+
+  std::vector<FetchResult> run(const std::vector<FetchItem>& items,
+                               const FetchProgress& progress) override {
+    std::vector<FetchResult> results(items.size());
+    CurlEasy easy = make_curl_easy();
+    for (size_t i = 0; i < items.size() && !is_cancelled(config_); ++i) {
+      results[i] = fetch_one(easy.get(), i, items[i]);
+      if (progress) progress(i, results[i]);
+    }
+    return results;
+  }
+
+ private:
+  FetchResult fetch_one(CURL* easy, size_t index, const FetchItem& item) {
+    Transfer transfer(index, item, config_);
+    for (;;) {
+      transfer.prepare(easy);
+      if (transfer.finish(curl_easy_perform(easy)) == Transfer::Next::done) break;
+      if (!wait_unless_cancelled(config_, transfer.retry_delay())) {
+        transfer.cancel();
+        break;
+      }
+    }
+    return transfer.take_result();
+  }
+
+  FetchRunConfig config_;
+};
+
+}  // namespace
+
+std::unique_ptr<FetchStrategy> make_serial_fetch(const FetchRunConfig& config) {
+  return std::make_unique<SerialFetch>(config);
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,83 @@
+// threads: N worker threads pulling one URL at a time from one shared queue (an atomic cursor
+// over the item list), so each URL is fetched exactly once. Each thread owns one easy handle,
+// reused for all its transfers, so its connections stay alive between them. A per-host limit
+// makes a thread wait for a slot before its transfer starts.
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "thumbfetch/fetch/naming.hpp"
+#include "thumbfetch/fetch/strategy.hpp"
+#include "thumbfetch/fetch/transfer.hpp"
+#include "thumbfetch/fetch/wait.hpp"
+
+namespace thumbfetch {
+
+namespace {
+
+class ThreadFetch final : public FetchStrategy {
+ public:
+  explicit ThreadFetch(const FetchRunConfig& config)
+      : config_(config), workers_(std::max(1, config.concurrency)) {}
+
+  std::string_view name() const override { return "threads"; }
+
+  std::vector<FetchResult> run(const std::vector<FetchItem>& items,
+                               const FetchProgress& progress) override {
+    std::vector<FetchResult> results(items.size());
+    std::atomic<size_t> next{0};
+    std::mutex progress_mutex;
+    HostSlots slots(config_.policy.per_host);
+    auto work = [&](CURL* easy) {
+      for (size_t i = next++; i < items.size() && !is_cancelled(config_); i = next++) {
+        results[i] = fetch_one(easy, i, items[i], slots);
+        if (progress && !results[i].not_started()) {
+          std::lock_guard lock(progress_mutex);
+          progress(i, results[i]);
+        }
+      }
+    };
+    const int n = static_cast<int>(std::min<size_t>(workers_, std::max<size_t>(items.size(), 1)));
+    // Handles are made before any thread starts: a failure here is "cannot run", not a crash.
+    std::vector<CurlEasy> handles;
+    for (int t = 0; t < n; ++t) handles.push_back(make_curl_easy());
+    {
+      std::vector<std::jthread> threads;
+      for (int t = 0; t < n; ++t) threads.emplace_back(work, handles[t].get());
+    }  // jthreads join here
+    return results;
+  }
+
+ private:
+  FetchResult fetch_one(CURL* easy, size_t index, const FetchItem& item, HostSlots& slots) {
+    const std::string host = url_host(item.url);
+    Transfer transfer(index, item, config_);
+    for (;;) {
+      if (!slots.acquire(host, config_)) {
+        transfer.cancel();
+        break;
+      }
+      transfer.prepare(easy);
+      const Transfer::Next next = transfer.finish(curl_easy_perform(easy));
+      slots.release(host);  // not held while backing off
+      if (next == Transfer::Next::done) break;
+      if (!wait_unless_cancelled(config_, transfer.retry_delay())) {
+        transfer.cancel();
+        break;
+      }
+    }
+    return transfer.take_result();
+  }
+
+  FetchRunConfig config_;
+  int workers_;
+};
+
+}  // namespace
+
+std::unique_ptr<FetchStrategy> make_thread_fetch(const FetchRunConfig& config) {
+  return std::make_unique<ThreadFetch>(config);
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,45 @@
+#include "thumbfetch/fetch/wait.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace thumbfetch {
+
+namespace {
+constexpr auto kSlice = std::chrono::milliseconds(50);
+}
+
+bool wait_unless_cancelled(const FetchRunConfig& config, double seconds) {
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(seconds));
+  while (!is_cancelled(config)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) return true;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, kSlice));
+  }
+  return false;
+}
+
+bool HostSlots::acquire(const std::string& host, const FetchRunConfig& config) {
+  if (limit_ <= 0) return !is_cancelled(config);
+  std::unique_lock lock(mutex_);
+  while (in_flight_[host] >= limit_) {
+    if (is_cancelled(config)) return false;
+    freed_.wait_for(lock, kSlice);
+  }
+  ++in_flight_[host];
+  return true;
+}
+
+void HostSlots::release(const std::string& host) {
+  if (limit_ <= 0) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (--in_flight_[host] <= 0) in_flight_.erase(host);
+  }
+  freed_.notify_all();
+}
+
+}  // namespace thumbfetch

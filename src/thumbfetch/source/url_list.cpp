@@ -1,0 +1,96 @@
+#include "thumbfetch/source/url_list.hpp"
+
+#include <curl/curl.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "thumbfetch/fetch/naming.hpp"
+
+namespace thumbfetch {
+
+namespace {
+
+struct CurlUrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+struct CurlStringDeleter {
+  void operator()(char* s) const { curl_free(s); }
+};
+using CurlString = std::unique_ptr<char, CurlStringDeleter>;
+
+std::string_view trim(std::string_view s) {
+  const char* ws = " \t\r\n\f\v";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+CurlString get_part(CURLU* u, CURLUPart part) {
+  char* out = nullptr;
+  if (curl_url_get(u, part, &out, 0) != CURLUE_OK) return CurlString(nullptr);
+  return CurlString(out);
+}
+
+}  // namespace
+
+Result<std::string> normalize_http_url(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c == 0x7F) {
+      return make_error(ErrorKind::refused, "invalid URL: contains spaces or control characters");
+    }
+  }
+  const std::string lower = ascii_lower(text.substr(0, 8));
+  if (!lower.starts_with("http://") && !lower.starts_with("https://")) {
+    return make_error(ErrorKind::refused, "invalid URL: only http:// and https:// are fetched");
+  }
+  std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
+  if (!u) return make_error(ErrorKind::internal, "libcurl cannot parse URLs");
+  const std::string copy(text);
+  if (CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, copy.c_str(), 0); rc != CURLUE_OK) {
+    return make_error(ErrorKind::refused, fmt::format("invalid URL: {}", curl_url_strerror(rc)));
+  }
+  CurlString host = get_part(u.get(), CURLUPART_HOST);
+  if (!host || *host.get() == '\0') return make_error(ErrorKind::refused, "invalid URL: no host");
+  CurlString full = get_part(u.get(), CURLUPART_URL);
+  if (!full) return make_error(ErrorKind::refused, "invalid URL");
+  return std::string(full.get());
+}
+
+UrlList parse_url_list(std::istream& in) {
+  UrlList list;
+  std::unordered_set<std::string> seen;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string_view text = trim(line);
+    if (number == 1 && text.starts_with("\xEF\xBB\xBF")) text = trim(text.substr(3));  // BOM
+    if (text.empty() || text.front() == '#') continue;
+    auto url = normalize_http_url(text);
+    if (!url) {
+      list.invalid.push_back({number, std::string(text), url.error().message});
+      continue;
+    }
+    if (!seen.insert(*url).second) {
+      ++list.duplicates;
+      continue;
+    }
+    list.urls.push_back(std::move(*url));
+  }
+  return list;
+}
+
+Result<UrlList> read_url_list(const std::string& path) {
+  if (path == "-") return parse_url_list(std::cin);
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorKind::io, fmt::format("cannot read the URL list {}", path));
+  return parse_url_list(in);
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,35 @@
+#pragma once
+// A list of image URLs, one per line: blank lines and '#' comments are skipped, surrounding
+// white space trimmed, each URL checked (http or https, a host, no spaces) and normalised by
+// libcurl's URL parser, duplicates (after normalisation) kept once, in first-seen order.
+
+#include <istream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "thumbfetch/util/error.hpp"
+
+namespace thumbfetch {
+
+struct InvalidUrlLine {
+  int line = 0;  // 1-based
+  std::string text;
+  std::string reason;
+};
+
+struct UrlList {
+  std::vector<std::string> urls;
+  std::vector<InvalidUrlLine> invalid;
+  int duplicates = 0;
+};
+
+// The normalised form of an absolute http(s) URL, or why it is not one (ErrorKind::refused).
+Result<std::string> normalize_http_url(std::string_view text);
+
+UrlList parse_url_list(std::istream& in);
+
+// Reads FILE, or standard input for "-". A file that cannot be read is an ErrorKind::io.
+Result<UrlList> read_url_list(const std::string& path);
+
+}  // namespace thumbfetch

@@ -1,0 +1,45 @@
+#include "thumbfetch/util/interrupt.hpp"
+
+#include <csignal>
+
+namespace thumbfetch {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+volatile std::sig_atomic_t g_signal = 0;
+struct sigaction g_old_int {};
+struct sigaction g_old_term {};
+
+extern "C" void on_interrupt(int sig) {
+  g_signal = sig;
+  g_interrupted.store(true);
+}
+
+}  // namespace
+
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal flag must be lock-free");
+
+std::atomic<bool>& interrupt_flag() {
+  return g_interrupted;
+}
+
+InterruptGuard::InterruptGuard() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C terminates at once
+  sigaction(SIGINT, &sa, &g_old_int);
+  sigaction(SIGTERM, &sa, &g_old_term);
+}
+
+InterruptGuard::~InterruptGuard() {
+  sigaction(SIGINT, &g_old_int, nullptr);
+  sigaction(SIGTERM, &g_old_term, nullptr);
+}
+
+int InterruptGuard::signal_received() {
+  return g_signal;
+}
+
+}  // namespace thumbfetch
