@@ -281,3 +281,25 @@ TEST(CliThumbs, JsonReportListsEveryImage) {
   EXPECT_NE(json.find("not an image"), std::string::npos);
   EXPECT_NE(json.find("wall_seconds"), std::string::npos);
 }
+
+TEST(CliThumbs, WorkersGetEveryOptionTheParentGot) {
+  TempDir dir;
+  make_good_images(dir / "in", 6);
+  const std::vector<std::string> options = {"--reducing-gap", "1",     "--size",    "96x64",
+                                            "--mode",         "cover", "--quality", "70"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), options.begin(), options.end());
+    return extra;
+  };
+  ASSERT_EQ(run_thumbfetch(args_for(dir / "in", dir / "serial", with({"--strategy", "serial"})))
+                .exit_code,
+            0);
+  ASSERT_EQ(run_thumbfetch(args_for(dir / "in", dir / "processes",
+                                    with({"--strategy", "processes", "-j", "2"})))
+                .exit_code,
+            0);
+  ASSERT_EQ(run_thumbfetch(args_for(dir / "in", dir / "default", {"--size", "96x64"})).exit_code,
+            0);
+  EXPECT_TRUE(files_in(dir / "serial") == files_in(dir / "processes"));
+  EXPECT_FALSE(files_in(dir / "serial") == files_in(dir / "default")) << "the options took effect";
+}

@@ -17,6 +17,7 @@ struct ThumbFlags {
   int quality = 85;
   std::uint64_t max_pixels = 100'000'000;
   bool allow_truncated = false;
+  double reducing_gap = 2.0;
 
   void add_to(CLI::App& command);
   // Throws CLI::ValidationError for values the parsers refuse.

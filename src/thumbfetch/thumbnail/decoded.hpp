@@ -22,7 +22,7 @@ struct Decoded {
 Status check_pixel_limit(Size size, std::uint64_t max_pixels);
 
 // The scale at which decoding may stop: the plan's scale times the reducing gap, at most 1.
-double min_decode_scale(const ThumbPlan& plan);
+double min_decode_scale(const ThumbPlan& plan, const ThumbOptions& options);
 
 // libjpeg-turbo: DCT-scaled decode. Returns ErrorKind::unsupported for JPEGs it leaves to the
 // general path (CMYK/YCCK, a non-sRGB ICC profile).

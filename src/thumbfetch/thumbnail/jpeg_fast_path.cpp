@@ -18,8 +18,8 @@ Status check_pixel_limit(Size size, std::uint64_t max_pixels) {
   return Ok{};
 }
 
-double min_decode_scale(const ThumbPlan& plan) {
-  return std::min(1.0, plan.scale() * kReducingGap);
+double min_decode_scale(const ThumbPlan& plan, const ThumbOptions& options) {
+  return std::min(1.0, plan.scale() * options.reducing_gap);
 }
 
 Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
@@ -39,7 +39,8 @@ Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
   out.source = swap ? Size{raw.height, raw.width} : raw;
   out.plan = plan_thumbnail(out.source, options);
   out.decoder = Decoder::libjpeg_turbo;
-  auto pixels = codec.decode(data, *header, min_decode_scale(out.plan), options.allow_truncated);
+  auto pixels =
+      codec.decode(data, *header, min_decode_scale(out.plan, options), options.allow_truncated);
   if (!pixels) return pixels.error();
   // Rotating the DCT-scaled image is cheap: it is only a few times larger than the thumbnail.
   out.pixels = apply_orientation(std::move(pixels).value(), markers.orientation);

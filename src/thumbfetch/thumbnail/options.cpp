@@ -120,12 +120,14 @@ std::string to_string(Rgb color) {
 namespace thumbfetch {
 
 std::vector<std::string> to_cli_args(const ThumbOptions& o) {
-  std::vector<std::string> args = {"--size",       fmt::format("{}x{}", o.box.width, o.box.height),
-                                   "--mode",       to_string(o.mode),
-                                   "--format",     to_string(o.format),
-                                   "--quality",    std::to_string(o.quality),
-                                   "--background", to_string(o.background),
-                                   "--max-pixels", std::to_string(o.max_pixels)};
+  std::vector<std::string> args = {
+      "--size",         fmt::format("{}x{}", o.box.width, o.box.height),
+      "--mode",         to_string(o.mode),
+      "--format",       to_string(o.format),
+      "--quality",      std::to_string(o.quality),
+      "--background",   to_string(o.background),
+      "--max-pixels",   std::to_string(o.max_pixels),
+      "--reducing-gap", fmt::format("{}", o.reducing_gap)};
   if (o.allow_truncated) args.push_back("--allow-truncated");
   return args;
 }

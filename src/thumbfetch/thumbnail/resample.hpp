@@ -7,11 +7,6 @@
 
 namespace thumbfetch {
 
-// How much larger than the target the image stays before the convolution (Pillow's 2.0): the
-// box reduction and the JPEG DCT scaling never go below it, so the final filter sees enough
-// source pixels for a smooth result.
-inline constexpr double kReducingGap = 2.0;
-
 // Averages fx-by-fy blocks (the last ones may be partial). Output: ceil(w/fx) x ceil(h/fy).
 Pixels reduce_box(const Pixels& image, int fx, int fy);
 

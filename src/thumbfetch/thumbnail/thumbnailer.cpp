@@ -20,12 +20,14 @@ OutputFormat resolve_format(OutputFormat requested, bool has_alpha) {
   return has_alpha ? OutputFormat::png : OutputFormat::jpeg;
 }
 
-int reduce_factor(double region_pixels, int target_pixels) {
-  return std::max(1, static_cast<int>(std::floor(region_pixels / target_pixels / kReducingGap)));
+int reduce_factor(double region_pixels, int target_pixels, double gap) {
+  return std::max(1, static_cast<int>(std::floor(region_pixels / target_pixels / gap)));
 }
 
 // The stage both decoders share: crop, box-reduce to the gap, bicubic, pad.
-Pixels resize_to_plan(Pixels image, const Decoded& decoded, bool keep_alpha, Rgb background) {
+Pixels resize_to_plan(Pixels image, const Decoded& decoded, bool keep_alpha,
+                      const ThumbOptions& options) {
+  const Rgb background = options.background;
   const ThumbPlan& plan = decoded.plan;
   if (image.has_alpha() && !keep_alpha) image = flatten(image, background);
   if (image.has_alpha()) premultiply_alpha(image);
@@ -34,8 +36,8 @@ Pixels resize_to_plan(Pixels image, const Decoded& decoded, bool keep_alpha, Rgb
   const double rx = static_cast<double>(image.width) / decoded.source.width;
   const double ry = static_cast<double>(image.height) / decoded.source.height;
   double x = plan.crop_x * rx, y = plan.crop_y * ry, w = plan.crop_w * rx, h = plan.crop_h * ry;
-  const int fx = reduce_factor(w, plan.resized.width);
-  const int fy = reduce_factor(h, plan.resized.height);
+  const int fx = reduce_factor(w, plan.resized.width, options.reducing_gap);
+  const int fy = reduce_factor(h, plan.resized.height, options.reducing_gap);
   if (fx > 1 || fy > 1) {
     image = reduce_box(image, fx, fy);
     x /= fx, w /= fx, y /= fy, h /= fy;
@@ -106,8 +108,7 @@ Result<Thumbnail> Thumbnailer::render(std::string_view data) {
   thumb.format = resolve_format(options_.format, decoded->pixels.has_alpha());
   thumb.decoder = decoded->decoder;
   const bool keep_alpha = thumb.format != OutputFormat::jpeg;
-  Pixels pixels =
-      resize_to_plan(std::move(decoded->pixels), *decoded, keep_alpha, options_.background);
+  Pixels pixels = resize_to_plan(std::move(decoded->pixels), *decoded, keep_alpha, options_);
   thumb.size = pixels.size();
   auto bytes = thumb.format == OutputFormat::jpeg
                    ? jpeg_.encode(pixels, options_.quality)

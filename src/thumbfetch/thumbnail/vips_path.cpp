@@ -76,8 +76,8 @@ VImage to_srgb_uchar(VImage image) {
 }
 
 // Largest integer box shrink that keeps `have` pixels above the reducing gap over `need`.
-int box_factor(int have, double need) {
-  return std::max(1, static_cast<int>(std::floor(have / (need * kReducingGap))));
+int box_factor(int have, double need, double gap) {
+  return std::max(1, static_cast<int>(std::floor(have / (need * gap))));
 }
 
 Pixels to_pixels(const VImage& image) {
@@ -116,7 +116,7 @@ Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& opti
     out.plan = plan_thumbnail(out.source, options);
 
     // Shrink on load where the format allows it, never below the reducing gap.
-    const double min_scale = min_decode_scale(out.plan);
+    const double min_scale = min_decode_scale(out.plan, options);
     const std::string_view name(loader);
     if (name.starts_with("VipsForeignLoadJpeg")) {
       int shrink = 1;
@@ -139,8 +139,10 @@ Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& opti
       const ThumbPlan& plan = out.plan;
       const double need_x = plan.resized.width / plan.crop_w;
       const double need_y = plan.resized.height / plan.crop_h;
-      const int fx = box_factor(image.width(), (swap ? need_y : need_x) * raw.width);
-      const int fy = box_factor(image.height(), (swap ? need_x : need_y) * raw.height);
+      const int fx =
+          box_factor(image.width(), (swap ? need_y : need_x) * raw.width, options.reducing_gap);
+      const int fy =
+          box_factor(image.height(), (swap ? need_x : need_y) * raw.height, options.reducing_gap);
       if (fx > 1 || fy > 1) image = image.shrink(fx, fy);
     }
 
