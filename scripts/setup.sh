@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git
   libvips-dev libturbojpeg0-dev libspng-dev libcurl4-openssl-dev
-  libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libgtest-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   nginx libnginx-mod-http-echo
 )
 missing=()
