@@ -72,6 +72,7 @@ TEST(Resample, GradientStaysMonotonicWithoutRinging) {
 TEST(Resample, CropBoxSelectsTheRegion) {
   // Left half black, right half white: resampling only the right half gives white.
   Pixels p(200, 10, 1);
+  std::fill(p.data.begin(), p.data.end(), 0);
   for (int y = 0; y < 10; ++y)
     for (int x = 100; x < 200; ++x) p.row(y)[x] = 255;
   Pixels out = resample_bicubic(p, 120, 0, 80, 10, {8, 2});

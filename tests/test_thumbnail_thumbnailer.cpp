@@ -166,6 +166,23 @@ TEST_F(ThumbnailerTest, AlphaIsFlattenedOnWhiteForJpegAndKeptForAuto) {
   EXPECT_EQ(last_.format, OutputFormat::jpeg) << "auto: no alpha, JPEG";
 }
 
+TEST_F(ThumbnailerTest, GreyPngWithAndWithoutAlpha) {
+  write_quadrant_png(dir_ / "g.png", 800, 600, {.grey = true});
+  write_quadrant_png(dir_ / "ga.png", 800, 600, {.alpha = true, .grey = true});
+  VImage g = render_image(dir_ / "g.png");
+  EXPECT_EQ(last_.decoder, Decoder::libspng);
+  EXPECT_EQ(g.bands(), 1);
+  ThumbOptions o;
+  o.format = OutputFormat::automatic;
+  VImage ga = render_image(dir_ / "ga.png", o);
+  EXPECT_EQ(last_.decoder, Decoder::libspng);
+  EXPECT_EQ(last_.format, OutputFormat::png);
+  EXPECT_EQ(ga.bands(), 2);
+  EXPECT_LT(ga[1].extract_area(100, 80, 20, 10).max(), 5) << "the transparent half";
+  VImage flat = render_image(dir_ / "ga.png");
+  EXPECT_TRUE(looks_like(colour_at(flat, 0.8, 0.8), Colour::white)) << "flattened on white";
+}
+
 TEST_F(ThumbnailerTest, WebpInAndOut) {
   write_quadrant_webp(dir_ / "in.webp", 1000, 800);
   ThumbOptions o;

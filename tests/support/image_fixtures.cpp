@@ -101,10 +101,12 @@ void write_cmyk_jpeg(const fs::path& path, int w, int h, int orientation) {
 
 void write_quadrant_png(const fs::path& path, int w, int h, PngFixture opts) {
   VImage image = quadrants(w, h);
+  if (opts.grey) image = image.colourspace(VIPS_INTERPRETATION_B_W);
   if (opts.alpha) {
     VImage alpha = solid(w / 2, h, Colour::white)[0].join(solid(w - w / 2, h, Colour::black)[0],
                                                           VIPS_DIRECTION_HORIZONTAL);
-    image = as_srgb(image.bandjoin(alpha));
+    image = image.bandjoin(alpha);
+    if (!opts.grey) image = as_srgb(image);
   }
   if (opts.bits == 16) {
     image = (image.cast(VIPS_FORMAT_USHORT) * 257)

@@ -31,6 +31,7 @@ struct PngFixture {
   int bits = 8;
   bool alpha = false;  // right half fully transparent
   bool palette = false;
+  bool grey = false;
 };
 void write_quadrant_png(const std::filesystem::path& path, int w, int h, PngFixture opts = {});
 void write_quadrant_webp(const std::filesystem::path& path, int w, int h);

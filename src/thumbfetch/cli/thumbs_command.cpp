@@ -59,11 +59,16 @@ void write_json_report(const ThumbsArgs& args, std::string_view strategy,
                        const Tally& tally, const TimeSpent& time) {
   nlohmann::json items = nlohmann::json::array();
   for (size_t i = 0; i < jobs.size(); ++i) items.push_back(result_json(jobs[i], results[i]));
-  nlohmann::json report = {{"command", "thumbs"},           {"strategy", strategy},
-                           {"workers", args.jobs},          {"ok", tally.ok},
-                           {"failed", tally.failed},        {"skipped", tally.skipped},
-                           {"wall_seconds", time.wall},     {"user_seconds", time.user},
-                           {"system_seconds", time.system}, {"items", items}};
+  nlohmann::json report = {{"command", "thumbs"},
+                           {"strategy", strategy},
+                           {"workers", strategy == "serial" ? 1 : args.jobs},
+                           {"ok", tally.ok},
+                           {"failed", tally.failed},
+                           {"skipped", tally.skipped},
+                           {"wall_seconds", time.wall},
+                           {"user_seconds", time.user},
+                           {"system_seconds", time.system},
+                           {"items", items}};
   const std::string text = report.dump(2) + "\n";
   auto st = write_file_atomically(
       args.json_report, {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
@@ -129,8 +134,10 @@ int run_thumbs(const ThumbsArgs& args) {
     results[todo_index[k]] = std::move(done[k]);
   }
   if (!args.quiet) {
+    // The rate counts the images that were thumbnailed or failed, not those never started.
+    const int attempted = tally.ok + tally.failed;
     fmt::print("{} in {:.2f} s ({:.0f} images/s, {} x{}, cpu {:.2f} s)\n", tally.summary(),
-               time.wall, time.wall > 0 ? todo.size() / time.wall : 0.0, strategy->name(),
+               time.wall, time.wall > 0 ? attempted / time.wall : 0.0, strategy->name(),
                *kind == ThumbStrategyKind::serial ? 1 : args.jobs, time.cpu());
   }
   if (!args.json_report.empty()) {

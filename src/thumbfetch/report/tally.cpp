@@ -13,6 +13,7 @@ std::string Tally::summary() const {
     }
     line += " (" + kinds + ")";
   }
+  if (not_started > 0) line += fmt::format(", {} not started", not_started);
   return line;
 }
 

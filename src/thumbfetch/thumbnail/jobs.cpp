@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -74,29 +75,59 @@ std::vector<fs::path> collect_inputs(const std::vector<fs::path>& args, Recursiv
   return unique;
 }
 
+namespace {
+
+// The path with symlinks resolved, so "link/a.jpg" and "real/a.jpg" compare equal.
+fs::path resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(p, ec);
+  return ec ? fs::absolute(p).lexically_normal() : r;
+}
+
+std::string lowercase(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string plain_stem(const fs::path& input) {
+  std::string stem = input.stem().string();
+  return stem.empty() || stem.front() == '.' ? "image" + stem : stem;
+}
+
+}  // namespace
+
 std::vector<ThumbJob> plan_jobs(const std::vector<fs::path>& inputs, const fs::path& out_dir,
                                 OutputFormat format) {
-  // Inputs' own paths are taken: a thumbnail must never overwrite an image.
+  // Inputs' own files are taken (symlinks resolved): a thumbnail must never overwrite an image.
   std::set<fs::path> taken;
-  for (const fs::path& in : inputs) taken.insert(fs::absolute(in).lexically_normal());
+  for (const fs::path& in : inputs) taken.insert(resolved(in));
   const std::vector<std::string> extensions = extensions_for(format);
-  std::set<std::string> used_stems;
-  auto clashes = [&](const std::string& stem) {
-    if (used_stems.count(stem)) return true;
+  auto overwrites_an_input = [&](const std::string& stem) {
     for (const std::string& ext : extensions) {
-      if (taken.count(fs::absolute(out_dir / (stem + "." + ext)).lexically_normal())) return true;
+      if (taken.count(resolved(out_dir / (stem + "." + ext)))) return true;
     }
     return false;
   };
+  // A stem two inputs share (case-insensitively, for case-insensitive file systems) is hashed
+  // for all of them, so no name depends on which other inputs happen to be there: a resumed
+  // run with --skip-existing never mistakes one image's thumbnail for another's.
+  std::map<std::string, int> stem_count;
+  for (const fs::path& in : inputs) ++stem_count[lowercase(plain_stem(in))];
 
+  std::set<std::string> used;
   std::vector<ThumbJob> jobs;
   jobs.reserve(inputs.size());
   for (const fs::path& in : inputs) {
-    std::string stem = in.stem().string();
-    if (stem.empty() || stem.front() == '.') stem = "image" + stem;
-    if (clashes(stem)) stem += "-" + short_hash_hex(in.lexically_normal().string());
-    for (int n = 2; clashes(stem); ++n) stem += fmt::format("-{}", n);
-    used_stems.insert(stem);
+    std::string stem = plain_stem(in);
+    if (stem_count[lowercase(stem)] > 1 || overwrites_an_input(stem)) {
+      stem += "-" + short_hash_hex(in.lexically_normal().string());
+    }
+    const std::string base = stem;
+    for (int n = 2; used.count(lowercase(stem)) || overwrites_an_input(stem); ++n) {
+      stem = fmt::format("{}-{}", base, n);
+    }
+    used.insert(lowercase(stem));
     jobs.push_back({in, out_dir / stem});
   }
   return jobs;

@@ -40,11 +40,12 @@ int tiff_orientation(std::string_view tiff) {
     big_endian = false;
   else
     return 1;
-  std::uint32_t ifd = read32(tiff, 4, big_endian);
-  if (ifd + 2 > tiff.size()) return 1;
-  std::uint16_t entries = read16(tiff, ifd, big_endian);
-  for (std::uint32_t i = 0; i < entries; ++i) {
-    size_t at = ifd + 2 + size_t(i) * 12;
+  // Offsets come from the file: all arithmetic in size_t, every read bounds-checked.
+  const size_t ifd = read32(tiff, 4, big_endian);
+  if (ifd >= tiff.size() || tiff.size() - ifd < 2) return 1;
+  const size_t entries = read16(tiff, ifd, big_endian);
+  for (size_t i = 0; i < entries; ++i) {
+    const size_t at = ifd + 2 + i * 12;
     if (at + 12 > tiff.size()) break;
     if (read16(tiff, at, big_endian) == 0x0112) {
       int value = read16(tiff, at + 8, big_endian);
@@ -61,10 +62,10 @@ JpegMarkers scan_jpeg_markers(std::string_view jpeg) {
   while (at + 4 <= jpeg.size()) {
     if (static_cast<std::uint8_t>(jpeg[at]) != 0xFF) break;
     std::uint8_t marker = static_cast<std::uint8_t>(jpeg[at + 1]);
-    if (marker == 0xFF) {
+    if (marker == 0xFF) {  // a fill byte
       ++at;
       continue;
-    }                                             // fill byte
+    }
     if (marker == 0xDA || marker == 0xD9) break;  // start of scan / end of image
     size_t length = read16(jpeg, at + 2, true);
     if (length < 2 || at + 2 + length > jpeg.size()) break;

@@ -68,8 +68,11 @@ Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& optio
   const bool alpha = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ||
                      ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ||
                      spng_get_trns(ctx.get(), &trns) == 0;
-  const int format =
-      grey ? (alpha ? SPNG_FMT_GA8 : SPNG_FMT_G8) : (alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8);
+  // libspng makes GA8 only from grey + tRNS; 8-bit grey+alpha is already GA8 as stored.
+  const bool stored_as_is = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
+  const int format = stored_as_is ? SPNG_FMT_PNG
+                     : grey       ? (alpha ? SPNG_FMT_GA8 : SPNG_FMT_G8)
+                                  : (alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8);
   const int bands = (grey ? 1 : 3) + (alpha ? 1 : 0);
 
   int orientation = 1;
@@ -84,11 +87,12 @@ Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& optio
   out.plan = plan_thumbnail(out.source, options);
   Pixels pixels(raw.width, raw.height, bands);
   int rc = spng_decode_image(ctx.get(), pixels.data.data(), pixels.data.size(), format,
-                             alpha ? SPNG_DECODE_TRNS : 0);
+                             alpha && !stored_as_is ? SPNG_DECODE_TRNS : 0);
   if (rc != 0) {
     if (is_truncation(rc) && options.allow_truncated) {
       return leave_to_general_path("truncated PNG: libvips keeps what decodes");
     }
+    if (rc == SPNG_EFMT) return leave_to_general_path("a PNG layout libspng cannot convert");
     return decode_error(rc);
   }
   out.pixels = apply_orientation(std::move(pixels), orientation);

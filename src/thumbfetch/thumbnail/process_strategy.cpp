@@ -127,7 +127,18 @@ class ProcessStrategy final : public ThumbStrategy {
       start_failures_ = 0;
     }
     while (w.job) {
-      auto result = take_response(w.buffer);
+      std::optional<ThumbResult> result;
+      try {
+        result = take_response(w.buffer);
+      } catch (const std::runtime_error& e) {
+        // A worker that talks nonsense is as good as crashed: replace it, fail only its image.
+        w.process->kill(SIGKILL);
+        w.process->wait();
+        fail(*w.job, ErrorKind::worker_crashed,
+             fmt::format("worker process replaced after a garbled answer ({})", e.what()));
+        replace(w);
+        return;
+      }
       if (!result) break;
       finish(*w.job, std::move(*result));
       w.job.reset();
@@ -150,6 +161,12 @@ class ProcessStrategy final : public ThumbStrategy {
     if (!w.job || config_.timeout_seconds <= 0) return;
     const double held = std::chrono::duration<double>(Clock::now() - w.started).count();
     if (held < config_.timeout_seconds) return;
+    // Its answer may have arrived just now: take it rather than throw a finished image away.
+    pollfd pending{w.process->stdout_fd(), POLLIN, 0};
+    if (::poll(&pending, 1, 0) > 0) {
+      read_from(w);
+      if (!w.job || !w.process) return;
+    }
     w.process->kill(SIGKILL);
     w.process->wait();
     fail(*w.job, ErrorKind::timeout,

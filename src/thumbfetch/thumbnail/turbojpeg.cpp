@@ -72,7 +72,8 @@ Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header
   Pixels out(TJSCALED(header.width, chosen), TJSCALED(header.height, chosen), header.grey ? 1 : 3);
   const int pixel_format = header.grey ? TJPF_GRAY : TJPF_RGB;
   if (tjDecompress2(decompressor_, bytes_of(jpeg), jpeg.size(), out.data.data(), out.width,
-                    static_cast<int>(out.stride()), out.height, pixel_format, 0) != 0) {
+                    static_cast<int>(out.stride()), out.height, pixel_format,
+                    TJFLAG_LIMITSCANS) != 0) {  // a hostile progressive file: 500 scans at most
     std::string why = error_text(decompressor_);
     const bool warning_only = tjGetErrorCode(decompressor_) == TJERR_WARNING;
     if (warning_only && is_truncation(why)) {

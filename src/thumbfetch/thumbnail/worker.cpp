@@ -1,5 +1,6 @@
 #include "thumbfetch/thumbnail/worker.hpp"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <csignal>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "thumbfetch/thumbnail/worker_protocol.hpp"
+#include "thumbfetch/util/fd.hpp"
 
 namespace thumbfetch {
 
@@ -34,11 +36,18 @@ void apply_test_hooks(const ThumbJob& job) {
 
 int run_thumb_worker(const ThumbOptions& options, int in_fd, int out_fd) {
   // Die with the parent: a killed run must not leave workers writing files.
+  // If the parent is already gone, our stdin is at EOF and the loop below ends at once.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() == 1) return 1;
   // Ctrl-C reaches the whole process group; the parent decides, and closes our stdin.
   std::signal(SIGINT, SIG_IGN);
   std::signal(SIGTERM, SIG_IGN);
+
+  // Our stdout is the protocol channel: keep it on a descriptor of its own and point stdout at
+  // stderr, so a library that prints (libvips with VIPS_INFO, GLib debug) cannot corrupt it.
+  UniqueFd protocol(::fcntl(out_fd, F_DUPFD_CLOEXEC, 3));
+  if (!protocol.valid()) return 1;
+  ::dup2(STDERR_FILENO, out_fd);
+  out_fd = protocol.get();
 
   Thumbnailer thumbnailer(options);
   if (!write_all(out_fd, kWorkerReady)) return 1;

@@ -21,6 +21,17 @@ std::string errno_text(int err) {
   return std::strerror(err);
 }
 
+// The umask can only be read by setting it, which is process-wide: read it once (thread-safe
+// static initialisation) and never touch it again while threads write files.
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    const mode_t m = ::umask(0);
+    ::umask(m);
+    return m;
+  }();
+  return mask;
+}
+
 }  // namespace
 
 bool is_temp_file_name(const std::string& name) {
@@ -39,10 +50,8 @@ AtomicFile::AtomicFile(fs::path final_path) : final_path_(std::move(final_path))
                                     final_path_.parent_path().string(), errno_text(errno)));
     return;
   }
-  // mkstemp creates 0600; thumbnails and downloads are ordinary files (0644 less the umask).
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
+  // mkstemp creates 0600; thumbnails and downloads are ordinary files (0666 less the umask).
+  ::fchmod(fd, 0666 & ~process_umask());
   fd_.reset(fd);
   temp_path_ = pattern;
 }
