@@ -23,8 +23,10 @@ std::string error_text(tjhandle handle) {
   return tjGetErrorStr2(handle);
 }
 
+// libjpeg's words for data that stops early: inside the scan, or before the scan begins.
 bool is_truncation(const std::string& message) {
-  return message.find("Premature end") != std::string::npos;
+  return message.find("Premature end") != std::string::npos ||
+         message.find("missing SOS marker") != std::string::npos;
 }
 
 }  // namespace
@@ -45,10 +47,13 @@ Result<JpegHeader> TurboJpeg::read_header(std::string_view jpeg) {
   if (tjDecompressHeader3(decompressor_, bytes_of(jpeg), jpeg.size(), &w, &h, &subsamp,
                           &colorspace) != 0) {
     std::string why = error_text(decompressor_);
-    if (jpeg.size() < 1024 || is_truncation(why)) {
+    if (is_truncation(why)) {
       return make_error(ErrorKind::truncated, "truncated JPEG: the file ends inside its header");
     }
     return make_error(ErrorKind::corrupt, "corrupt JPEG header: " + why);
+  }
+  if (w <= 0 || h <= 0) {  // libjpeg-turbo accepts a file that ends before its frame header
+    return make_error(ErrorKind::truncated, "truncated JPEG: the file ends inside its header");
   }
   JpegHeader header{w, h, colorspace == TJCS_GRAY,
                     colorspace == TJCS_CMYK || colorspace == TJCS_YCCK};
