@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libvips-dev libturbojpeg0-dev libspng-dev libcurl4-openssl-dev
+  libvips-dev libturbojpeg0-dev libspng-dev libcurl4-openssl-dev libssl-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev
   nginx libnginx-mod-http-echo
 )
