@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -150,9 +153,10 @@ int run_fetch(const FetchArgs& a) {
 
   // Resume: a URL whose completed file is still there is not fetched again.
   const std::vector<ManifestRow> previous = load_manifest(a.out_dir);
-  std::map<std::string, const ManifestRow*> previous_by_url;
+  std::unordered_map<std::string_view, const ManifestRow*> previous_by_url;
   for (const auto& row : previous) previous_by_url[row.url] = &row;
-  std::set<std::string> wanted(links.begin(), links.end());
+  // Views into `links`: a run of 100,000 URLs keeps one copy of each.
+  const std::unordered_set<std::string_view> wanted(links.begin(), links.end());
   std::set<std::string> taken;  // names other URLs already own in this folder
   for (const auto& row : previous) {
     if (!wanted.contains(row.url) && !row.file.empty()) {
@@ -224,22 +228,22 @@ int run_fetch(const FetchArgs& a) {
   }
 
   // The manifest, compacted: rows for URLs outside this run first, then this run's in order.
-  std::vector<ManifestRow> rows;
-  std::set<std::string> this_run(links.begin(), links.end());
-  for (const auto& row : previous) {
-    if (!this_run.contains(row.url)) rows.push_back(row);
-  }
-  for (size_t i = 0; i < links.size(); ++i) {
-    if (results[i].not_started()) {
-      // Interrupted before its turn: keep what an earlier run knew, else nothing.
-      if (auto it = previous_by_url.find(links[i]); it != previous_by_url.end()) {
-        rows.push_back(*it->second);
-      }
-      continue;
+  auto all_rows = [&](const ManifestWriter::RowSink& sink) {
+    for (const auto& row : previous) {
+      if (!wanted.contains(row.url)) sink(row);
     }
-    rows.push_back(manifest_row(links[i], results[i]));
-  }
-  if (auto st = manifest.rewrite(rows); !st) {
+    for (size_t i = 0; i < links.size(); ++i) {
+      if (results[i].not_started()) {
+        // Interrupted before its turn: keep what an earlier run knew, else nothing.
+        if (auto it = previous_by_url.find(links[i]); it != previous_by_url.end()) {
+          sink(*it->second);
+        }
+        continue;
+      }
+      sink(manifest_row(links[i], results[i]));
+    }
+  };
+  if (auto st = manifest.rewrite(all_rows); !st) {
     fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
   }
 

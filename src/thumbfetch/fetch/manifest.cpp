@@ -123,12 +123,26 @@ void ManifestWriter::append(const ManifestRow& row) {
   }
 }
 
-Status ManifestWriter::rewrite(const std::vector<ManifestRow>& rows) {
-  std::string text;
-  for (const auto& row : rows) text += row.to_json_line() + "\n";
+Status ManifestWriter::rewrite(const std::function<void(const RowSink&)>& produce) {
   fd_.reset();
-  return write_file_atomically(dir_ / kManifestName,
-                               {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
+  AtomicFile file(dir_ / kManifestName);
+  if (!file.ok()) return file.error();
+  std::string buffer;
+  Status status = Ok{};
+  auto flush = [&] {
+    if (status.ok()) {
+      status = file.write({reinterpret_cast<const unsigned char*>(buffer.data()), buffer.size()});
+    }
+    buffer.clear();
+  };
+  produce([&](const ManifestRow& row) {
+    buffer += row.to_json_line();
+    buffer += '\n';
+    if (buffer.size() >= (1 << 16)) flush();
+  });
+  flush();
+  if (!status) return status.error();
+  return file.commit();
 }
 
 }  // namespace thumbfetch

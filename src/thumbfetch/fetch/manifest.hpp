@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,10 @@ class ManifestWriter {
   explicit ManifestWriter(std::filesystem::path dir);
   // One whole line per write(2) with O_APPEND. A failure is reported once on stderr.
   void append(const ManifestRow& row);
-  Status rewrite(const std::vector<ManifestRow>& rows);
+  // Replaces the file atomically with the rows `produce` hands to its sink, streamed: a run of
+  // 100,000 URLs never holds its whole manifest in memory.
+  using RowSink = std::function<void(const ManifestRow&)>;
+  Status rewrite(const std::function<void(const RowSink&)>& produce);
 
  private:
   std::filesystem::path dir_;
