@@ -1,6 +1,7 @@
 #include "thumbfetch/fetch/transfer.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <random>
 #include <stdexcept>
@@ -28,6 +29,14 @@ std::string human_bytes(std::uint64_t n) {
 
 bool retryable_status(long code) {
   return code >= 500 || code == 429 || code == 408;
+}
+
+bool is_https(std::string_view url) {
+  constexpr std::string_view kScheme = "https://";
+  return url.size() >= kScheme.size() &&
+         std::equal(kScheme.begin(), kScheme.end(), url.begin(), [](char a, char b) {
+           return a == std::tolower(static_cast<unsigned char>(b));
+         });
 }
 
 }  // namespace
@@ -82,6 +91,7 @@ void Transfer::prepare(CURL* easy) {
   last_progress_ = std::chrono::steady_clock::now();
   bytes_ = 0;
   sha_.reset();
+  end_scan_ = ImageEndScanner();
   extension_.clear();
   result_.attempts += 1;
 
@@ -102,7 +112,12 @@ void Transfer::prepare(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(p.max_bytes));
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);  // prefer multiplexing on an existing connection
+  // Wait for an existing connection to multiplex on rather than open another, where HTTP/2 is
+  // possible at all: over TLS (CURL_HTTP_VERSION_2TLS keeps cleartext on HTTP/1.1). For http://
+  // waiting only queues the transfer in libcurl until the first response proves HTTP/1.1, and
+  // libcurl 7.x then wakes queued transfers one per finished transfer, so a slow or stalled
+  // response holds up the ones queued behind it.
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, is_https(item_.url) ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, p.user_agent.c_str());
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);  // images: no content coding
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
@@ -118,6 +133,17 @@ int Transfer::on_progress(void* self, curl_off_t, curl_off_t received, curl_off_
   auto* t = static_cast<Transfer*>(self);
   if (is_cancelled(t->config_)) return 1;
   const auto now = std::chrono::steady_clock::now();
+  // The stall clock starts when the request goes out. Before that the transfer may sit in
+  // libcurl's pending queue waiting for a connection (PIPEWAIT, per-host limits), then connect
+  // (bounded by the connect timeout); neither is a server that stopped sending. Counting the
+  // queue made transfers queued behind a slow one "stall" the moment libcurl picked them up
+  // again. PRETRANSFER is reset for every attempt and never 0 once reached.
+  curl_off_t pretransfer_us = 0;
+  curl_easy_getinfo(t->easy_, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+  if (pretransfer_us == 0) {
+    t->last_progress_ = now;
+    return 0;
+  }
   if (received != t->last_received_) {
     t->last_received_ = received;
     t->last_progress_ = now;
@@ -163,6 +189,7 @@ size_t Transfer::accept(const char* data, size_t n) {
     }
     return n;
   }
+  end_scan_.feed({data, n});
   if (auto st = file_->write({reinterpret_cast<const unsigned char*>(data), n}); !st) {
     abort_reason_ = st.error();
     return 0;
@@ -177,6 +204,8 @@ std::optional<Error> Transfer::open_file_for_head() {
                       fmt::format("not an image ({})", describe_non_image(head_)));
   }
   extension_ = std::string(format_extension(format));
+  end_scan_ = ImageEndScanner(format);
+  end_scan_.feed(head_);  // accept() feeds the rest as it arrives
   file_.emplace(config_.out_dir / (item_.stem + "." + extension_));
   if (!file_->ok()) {
     Error err = file_->error();
@@ -314,6 +343,24 @@ Transfer::Next Transfer::finish(CURLcode code) {
   if (!file_) {
     // The whole body was shorter than the sniffing window.
     if (auto err = open_file_for_head()) return fail(*err, false);
+  }
+  // Complete by HTTP is not complete as an image: a server that lies about Content-Length, or
+  // serves a file cut short on its disk, would otherwise leave a broken image saved as ok.
+  // Not retried: the server said this is the whole body and would say it again.
+  switch (end_scan_.verdict()) {
+    case ImageEndScanner::Verdict::incomplete:
+      return fail(make_error(ErrorKind::truncated,
+                             fmt::format("truncated: the {} image stops after {}, before its end",
+                                         format_name(end_scan_.format()), human_bytes(bytes_))),
+                  false);
+    case ImageEndScanner::Verdict::broken:
+      return fail(make_error(ErrorKind::corrupt,
+                             fmt::format("corrupt: not a valid {} from byte {} on",
+                                         format_name(end_scan_.format()), end_scan_.offset())),
+                  false);
+    case ImageEndScanner::Verdict::unchecked:
+    case ImageEndScanner::Verdict::complete:
+      break;
   }
   const std::filesystem::path final_path = config_.out_dir / (item_.stem + "." + extension_);
   if (auto st = file_->commit(); !st) return fail(st.error(), false);

@@ -4,14 +4,16 @@
 // a delay). Strategies only decide *when* attempts run.
 //
 //   - http and https only, also across redirects (at most kMaxRedirects);
-//   - connect timeout, stall timeout (no byte received for that long, measured by the progress
-//     callback: libcurl's own low-speed check averages over 5 s and reacts late), total
-//     deadline per attempt;
+//   - connect timeout, stall timeout (no byte received for that long once the request is out,
+//     measured by the progress callback: libcurl's own low-speed check averages over 5 s and
+//     reacts late), total deadline per attempt;
 //   - retries with exponential backoff and jitter on connection errors, timeouts, truncated
 //     bodies, 5xx, 408 and 429, honouring Retry-After up to a cap;
 //   - max bytes enforced in the write callback whatever Content-Length says (and refused early
 //     when Content-Length already says too much);
 //   - the first bytes checked against image magic numbers; nothing is written for a non-image;
+//   - a JPEG or PNG must reach its end marker (EOI, IEND) within the body, whatever HTTP said
+//     about the body's length;
 //   - the body streamed into a temp file in the output folder, hashed on the way, renamed to
 //     STEM.EXT (EXT from the detected type) only when complete and checked.
 
@@ -24,6 +26,7 @@
 
 #include "thumbfetch/fetch/types.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/image_end.hpp"
 #include "thumbfetch/util/sha256.hpp"
 
 namespace thumbfetch {
@@ -107,6 +110,7 @@ class Transfer {
   std::chrono::steady_clock::time_point last_progress_{};
   std::uint64_t bytes_ = 0;
   Sha256 sha_;
+  ImageEndScanner end_scan_;
   std::string extension_;
 
   FetchResult result_;
