@@ -1,20 +1,27 @@
-// async: one thread, one libcurl multi handle, a bounded window of up to N transfers in flight
-// (as curl's own --parallel does). A new transfer is added as each one finishes; easy handles
-// are pooled and reused; connections are kept alive and HTTP/2 streams multiplexed where the
-// server offers it. Retries wait on timers inside the loop, which never sleeps: it polls with a
-// timeout no later than the next timer. The per-host limit is a count kept by the loop: an item
-// whose host is full waits in that host's queue and is the first started when a slot frees.
+// async: one thread, one libcurl multi handle driven socket by socket (curl_multi_socket_action
+// on epoll, as event-driven clients do), a bounded window of up to N transfers in flight. A
+// transfer that completes is settled and replaced by the next one at once, before the loop looks
+// at any other socket, so the window stays full: with perform-style polling, a batch of bodies
+// arriving together would all be read, written and hashed before a single new request went out,
+// and the transfers would move in waves. Easy handles are pooled and reused; connections are
+// kept alive and HTTP/2 streams multiplexed where the server offers it. Retries wait on timers
+// inside the loop, which never sleeps past the next one. The per-host limit is a count kept by
+// the loop: an item whose host is full waits in that host's queue and starts when a slot frees.
+#include <sys/epoll.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <deque>
-#include <map>
 #include <optional>
 #include <queue>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "thumbfetch/fetch/naming.hpp"
 #include "thumbfetch/fetch/strategy.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
+#include "thumbfetch/util/fd.hpp"
 
 namespace thumbfetch {
 
@@ -22,13 +29,248 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long the loop may sleep in curl_multi_poll before it looks at the cancel flag again.
+// How long the loop may wait for events before it looks at the cancel flag again.
 constexpr int kPollSliceMs = 100;
 
 struct Timer {
   Clock::time_point due;
   size_t index;
   bool operator>(const Timer& other) const { return due > other.due; }
+};
+
+int milliseconds_until(Clock::time_point t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(ms + 1, 0, kPollSliceMs));
+}
+
+// One run of the loop: its handles, queues and counters live exactly as long as the run.
+class EventLoop {
+ public:
+  EventLoop(const std::vector<FetchItem>& items, const FetchProgress& progress,
+            const FetchRunConfig& config, int window)
+      : items_(items),
+        progress_(progress),
+        config_(config),
+        window_(window),
+        results_(items.size()),
+        multi_(make_curl_multi()),
+        epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+    if (!epoll_.valid()) throw std::runtime_error("epoll_create1 failed");
+    CURLM* m = multi_.get();
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &EventLoop::on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &EventLoop::on_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, static_cast<long>(window_));
+    if (config_.policy.per_host > 0) {
+      curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS,
+                        static_cast<long>(config_.policy.per_host));
+    }
+  }
+
+  ~EventLoop() {
+    for (auto& [raw, easy] : busy_handles_) curl_multi_remove_handle(multi_.get(), raw);
+  }
+
+  std::vector<FetchResult> run() {
+    while (!is_cancelled(config_)) {
+      promote_due_retries();
+      fill_window();
+      if (in_flight_ == 0 && timers_.empty() && ready_.empty() && next_new_ >= items_.size()) {
+        break;
+      }
+      if (curl_deadline_ && Clock::now() >= *curl_deadline_) {
+        curl_deadline_.reset();  // libcurl may set a new one during the call
+        act(CURL_SOCKET_TIMEOUT, 0);
+        continue;
+      }
+      wait_for_sockets();
+    }
+    if (is_cancelled(config_)) cancel_the_rest();
+    return std::move(results_);
+  }
+
+ private:
+  // libcurl tells us which sockets to watch for what; epoll does the watching.
+  static int on_socket(CURL*, curl_socket_t s, int what, void* self, void* known) {
+    auto* loop = static_cast<EventLoop*>(self);
+    if (what == CURL_POLL_REMOVE) {
+      ::epoll_ctl(loop->epoll_.get(), EPOLL_CTL_DEL, s, nullptr);  // may be closed already
+      return 0;
+    }
+    epoll_event ev{};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    if (!known || ::epoll_ctl(loop->epoll_.get(), EPOLL_CTL_MOD, s, &ev) != 0) {
+      // A new socket (or a reused descriptor number the kernel already dropped from the set).
+      if (::epoll_ctl(loop->epoll_.get(), EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST) {
+        ::epoll_ctl(loop->epoll_.get(), EPOLL_CTL_MOD, s, &ev);
+      }
+      curl_multi_assign(loop->multi_.get(), s, loop);
+    }
+    return 0;
+  }
+
+  // libcurl's single timer: -1 cancels it, 0 means "call me now".
+  static int on_timer(CURLM*, long timeout_ms, void* self) {
+    auto* loop = static_cast<EventLoop*>(self);
+    if (timeout_ms < 0)
+      loop->curl_deadline_.reset();
+    else
+      loop->curl_deadline_ = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    return 0;
+  }
+
+  void wait_for_sockets() {
+    int timeout = kPollSliceMs;
+    if (curl_deadline_) timeout = std::min(timeout, milliseconds_until(*curl_deadline_));
+    if (!timers_.empty()) timeout = std::min(timeout, milliseconds_until(timers_.top().due));
+    std::array<epoll_event, 128> events;
+    const int n = ::epoll_wait(epoll_.get(), events.data(), events.size(), timeout);
+    for (int k = 0; k < n; ++k) {
+      const std::uint32_t e = events[k].events;
+      const int mask = (e & EPOLLIN ? CURL_CSELECT_IN : 0) | (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (e & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+      act(events[k].data.fd, mask);
+      fill_window();  // a finished transfer is replaced before the next socket is served
+    }
+  }
+
+  void act(curl_socket_t s, int mask) {
+    int running = 0;
+    curl_multi_socket_action(multi_.get(), s, mask, &running);
+    collect_finished();
+  }
+
+  void promote_due_retries() {
+    const auto now = Clock::now();
+    while (!timers_.empty() && timers_.top().due <= now) {
+      ready_.push_front(timers_.top().index);  // retries go to the front of the line
+      timers_.pop();
+    }
+  }
+
+  bool host_full(const std::string& host) {
+    return config_.policy.per_host > 0 && per_host_[host] >= config_.policy.per_host;
+  }
+
+  // The next item allowed to start now, if any.
+  std::optional<size_t> next_startable() {
+    for (;;) {
+      size_t index;
+      if (!ready_.empty()) {
+        index = ready_.front();
+        ready_.pop_front();
+      } else if (next_new_ < items_.size()) {
+        index = next_new_++;
+      } else {
+        return std::nullopt;
+      }
+      const std::string host = url_host(items_[index].url);
+      if (!host_full(host)) return index;
+      blocked_[host].push_back(index);
+    }
+  }
+
+  void fill_window() {
+    while (in_flight_ < window_ && !is_cancelled(config_)) {
+      auto index = next_startable();
+      if (!index) break;
+      start(*index);
+    }
+  }
+
+  void start(size_t index) {
+    auto& transfer = live_[index];
+    if (!transfer) transfer = std::make_unique<Transfer>(index, items_[index], config_);
+    CurlEasy easy;
+    if (!idle_handles_.empty()) {
+      easy = std::move(idle_handles_.back());
+      idle_handles_.pop_back();
+    } else {
+      easy = make_curl_easy();
+    }
+    transfer->prepare(easy.get());
+    CURL* raw = easy.get();
+    busy_handles_.emplace(raw, std::move(easy));
+    ++per_host_[url_host(items_[index].url)];
+    ++in_flight_;
+    curl_multi_add_handle(multi_.get(), raw);  // sets a 0 ms timer: it starts right away
+  }
+
+  void collect_finished() {
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* handle = msg->easy_handle;
+      const CURLcode code = msg->data.result;
+      Transfer* transfer = nullptr;
+      curl_easy_getinfo(handle, CURLINFO_PRIVATE, &transfer);
+      curl_multi_remove_handle(multi_.get(), handle);
+      auto busy = busy_handles_.find(handle);
+      idle_handles_.push_back(std::move(busy->second));
+      busy_handles_.erase(busy);
+      --in_flight_;
+      const size_t index = transfer->index();
+      free_host_slot(url_host(items_[index].url));
+      if (transfer->finish(code) == Transfer::Next::retry) {
+        const auto delay = std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(transfer->retry_delay()));
+        timers_.push({Clock::now() + delay, index});
+      } else {
+        settle(index);
+      }
+    }
+  }
+
+  void free_host_slot(const std::string& host) {
+    if (--per_host_[host] <= 0) per_host_.erase(host);
+    if (auto it = blocked_.find(host); it != blocked_.end()) {
+      ready_.push_front(it->second.front());  // its host has a free slot now
+      it->second.pop_front();
+      if (it->second.empty()) blocked_.erase(it);
+    }
+  }
+
+  void settle(size_t index) {
+    results_[index] = live_[index]->take_result();
+    live_.erase(index);
+    if (progress_) progress_(index, results_[index]);
+  }
+
+  // Ctrl-C: abort what is in flight (their temp files go with them), settle what waits to retry.
+  void cancel_the_rest() {
+    for (auto& [raw, easy] : busy_handles_) curl_multi_remove_handle(multi_.get(), raw);
+    busy_handles_.clear();
+    for (auto& [index, transfer] : live_) {
+      transfer->cancel();
+      results_[index] = transfer->take_result();
+      if (progress_) progress_(index, results_[index]);
+    }
+    live_.clear();
+  }
+
+  const std::vector<FetchItem>& items_;
+  const FetchProgress& progress_;
+  const FetchRunConfig& config_;
+  const int window_;
+  std::vector<FetchResult> results_;
+
+  CurlMulti multi_;
+  UniqueFd epoll_;
+  std::optional<Clock::time_point> curl_deadline_;
+
+  // Transfers that exist (in flight or waiting to retry), by item index.
+  std::unordered_map<size_t, std::unique_ptr<Transfer>> live_;
+  std::vector<CurlEasy> idle_handles_;
+  std::unordered_map<CURL*, CurlEasy> busy_handles_;  // in the multi
+  std::deque<size_t> ready_;                          // items to start, retries due first
+  size_t next_new_ = 0;  // items[next_new_..] have not been looked at yet
+  std::unordered_map<std::string, std::deque<size_t>> blocked_;  // waiting for their host
+  std::unordered_map<std::string, int> per_host_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  int in_flight_ = 0;
 };
 
 class AsyncFetch final : public FetchStrategy {
@@ -40,137 +282,8 @@ class AsyncFetch final : public FetchStrategy {
 
   std::vector<FetchResult> run(const std::vector<FetchItem>& items,
                                const FetchProgress& progress) override {
-    std::vector<FetchResult> results(items.size());
-    CurlMulti multi = make_curl_multi();
-    curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(multi.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(window_));
-    if (config_.policy.per_host > 0) {
-      curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
-                        static_cast<long>(config_.policy.per_host));
-    }
-
-    // Transfers that exist (in flight or waiting to retry), by item index.
-    std::unordered_map<size_t, std::unique_ptr<Transfer>> live;
-    std::vector<CurlEasy> idle_handles;
-    std::unordered_map<CURL*, CurlEasy> busy_handles;  // in the multi
-    std::deque<size_t> ready;                          // items to start, retries due first
-    size_t next_new = 0;  // items[next_new..] have not been looked at yet
-    std::unordered_map<std::string, std::deque<size_t>> blocked;  // waiting for their host
-    std::unordered_map<std::string, int> per_host;
-    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
-    int in_flight = 0;
-
-    auto settle = [&](size_t index) {
-      results[index] = live[index]->take_result();
-      live.erase(index);
-      if (progress) progress(index, results[index]);
-    };
-    auto host_full = [&](const std::string& host) {
-      return config_.policy.per_host > 0 && per_host[host] >= config_.policy.per_host;
-    };
-    auto start = [&](size_t index) {
-      auto& transfer = live[index];
-      if (!transfer) transfer = std::make_unique<Transfer>(index, items[index], config_);
-      CurlEasy easy;
-      if (!idle_handles.empty()) {
-        easy = std::move(idle_handles.back());
-        idle_handles.pop_back();
-      } else {
-        easy = make_curl_easy();
-      }
-      transfer->prepare(easy.get());
-      curl_multi_add_handle(multi.get(), easy.get());
-      CURL* raw = easy.get();
-      busy_handles.emplace(raw, std::move(easy));
-      ++per_host[url_host(items[index].url)];
-      ++in_flight;
-    };
-    // The next item allowed to start now, if any.
-    auto next_startable = [&]() -> std::optional<size_t> {
-      for (;;) {
-        size_t index;
-        if (!ready.empty()) {
-          index = ready.front();
-          ready.pop_front();
-        } else if (next_new < items.size()) {
-          index = next_new++;
-        } else {
-          return std::nullopt;
-        }
-        const std::string host = url_host(items[index].url);
-        if (!host_full(host)) return index;
-        blocked[host].push_back(index);
-      }
-    };
-
-    while (!is_cancelled(config_)) {
-      // Retries whose time has come go to the front of the line.
-      const auto now = Clock::now();
-      while (!timers.empty() && timers.top().due <= now) {
-        ready.push_front(timers.top().index);
-        timers.pop();
-      }
-      while (in_flight < window_) {
-        auto index = next_startable();
-        if (!index) break;
-        start(*index);
-      }
-      if (in_flight == 0 && timers.empty() && ready.empty() && next_new >= items.size()) break;
-
-      int running = 0;
-      curl_multi_perform(multi.get(), &running);
-      int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        CURL* handle = msg->easy_handle;
-        const CURLcode code = msg->data.result;
-        Transfer* transfer = nullptr;
-        curl_easy_getinfo(handle, CURLINFO_PRIVATE, &transfer);
-        curl_multi_remove_handle(multi.get(), handle);
-        auto busy = busy_handles.find(handle);
-        idle_handles.push_back(std::move(busy->second));
-        busy_handles.erase(busy);
-        --in_flight;
-        const size_t index = transfer->index();
-        const std::string host = url_host(items[index].url);
-        if (--per_host[host] <= 0) per_host.erase(host);
-        if (auto it = blocked.find(host); it != blocked.end()) {
-          ready.push_front(it->second.front());  // its host has a free slot now
-          it->second.pop_front();
-          if (it->second.empty()) blocked.erase(it);
-        }
-        if (transfer->finish(code) == Transfer::Next::retry) {
-          const auto delay = std::chrono::duration_cast<Clock::duration>(
-              std::chrono::duration<double>(transfer->retry_delay()));
-          timers.push({Clock::now() + delay, index});
-        } else {
-          settle(index);
-        }
-      }
-      if (in_flight < window_ && !ready.empty()) continue;  // start more before sleeping
-
-      int timeout_ms = kPollSliceMs;
-      if (!timers.empty()) {
-        const auto until =
-            std::chrono::duration_cast<std::chrono::milliseconds>(timers.top().due - Clock::now())
-                .count();
-        timeout_ms = static_cast<int>(std::clamp<long long>(until, 0, kPollSliceMs));
-      }
-      curl_multi_poll(multi.get(), nullptr, 0, timeout_ms, nullptr);
-    }
-
-    for (auto& [raw, easy] : busy_handles) curl_multi_remove_handle(multi.get(), raw);
-    busy_handles.clear();
-    if (is_cancelled(config_)) {
-      // Abort what is in flight (their temp files go with them) and settle what waits to retry.
-      for (auto& [index, transfer] : live) {
-        transfer->cancel();
-        results[index] = transfer->take_result();
-        if (progress) progress(index, results[index]);
-      }
-    }
-    live.clear();
-    return results;
+    EventLoop loop(items, progress, config_, window_);
+    return loop.run();
   }
 
  private:
