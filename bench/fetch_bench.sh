@@ -38,20 +38,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 say "load average at start: $load_start"
 
 # --- what it needs (Debian packages, installed only when missing) --------------------------------
-need=()
-[ -x /usr/sbin/nginx ] || need+=(nginx)
-[ -e /usr/lib/nginx/modules/ngx_http_echo_module.so ] || need+=(libnginx-mod-http-echo)
-[ -x "$py" ] && $py -c 'import requests' 2>/dev/null || need+=(python3 python3-requests)
-command -v curl >/dev/null || need+=(curl)
-command -v aria2c >/dev/null || need+=(aria2)
-command -v wget2 >/dev/null || need+=(wget2)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  say "installing ${need[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+"$repo/scripts/install-packages.sh" nginx libnginx-mod-http-echo python3 python3-requests curl aria2 wget2 time
 
 # --- thumbfetch: a private copy, so that a rebuild during the run changes nothing ----------------
 if [ ! -x "$tf" ]; then

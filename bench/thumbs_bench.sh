@@ -23,18 +23,7 @@ py=/usr/bin/python3   # Debian's python3 with python3-pil, not a pyenv one
 say() { printf '== %s\n' "$*" >&2; }
 
 # --- what it needs (Debian packages, installed only when missing) --------------------------------
-need=()
-command -v vipsthumbnail >/dev/null || need+=(libvips-tools)
-$py -c 'import PIL' 2>/dev/null || need+=(python3-pil)
-[ -e /usr/include/turbojpeg.h ] || need+=(libturbojpeg0-dev)
-command -v g++ >/dev/null || need+=(g++)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  say "installing ${need[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+"$repo/scripts/install-packages.sh" libvips-tools python3-pil libturbojpeg0-dev g++ time
 
 # --- the corpus and the tool -------------------------------------------------------------------
 if [ ! -d "$corpus" ]; then

@@ -23,6 +23,7 @@
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/interrupt.hpp"
 #include "thumbfetch/util/stopwatch.hpp"
+#include "thumbfetch/util/strings.hpp"
 #include "thumbfetch/util/units.hpp"
 
 namespace thumbfetch {
@@ -171,16 +172,7 @@ int run_fetch(const FetchArgs& a) {
   for (size_t i = 0; i < links.size(); ++i) {
     auto it = previous_by_url.find(links[i]);
     if (it != previous_by_url.end() && row_is_complete_on_disk(*it->second, a.out_dir)) {
-      const ManifestRow& row = *it->second;
-      FetchResult& r = results[i];
-      r.state = FetchResult::State::skipped;
-      r.file = a.out_dir / row.file;
-      r.http_code = row.http_code;
-      r.bytes = row.bytes;
-      r.content_type = row.content_type;
-      r.sha256 = row.sha256;
-      r.attempts = row.attempts;
-      r.seconds = row.seconds;
+      results[i] = skipped_result(*it->second, a.out_dir);
       tally.add_skipped();
       continue;
     }

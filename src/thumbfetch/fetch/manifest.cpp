@@ -43,6 +43,19 @@ std::string ManifestRow::to_json_line() const {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+FetchResult skipped_result(const ManifestRow& row, const fs::path& dir) {
+  FetchResult r;
+  r.state = FetchResult::State::skipped;
+  r.file = dir / row.file;
+  r.http_code = row.http_code;
+  r.bytes = row.bytes;
+  r.content_type = row.content_type;
+  r.sha256 = row.sha256;
+  r.attempts = row.attempts;
+  r.seconds = row.seconds;
+  return r;
+}
+
 ManifestRow manifest_row(const std::string& url, const FetchResult& r) {
   ManifestRow row;
   row.url = url;

@@ -37,6 +37,9 @@ struct ManifestRow {
 
 ManifestRow manifest_row(const std::string& url, const FetchResult& result);
 
+// The other way round, for a URL a re-run skips: its completed row as a `skipped` result.
+FetchResult skipped_result(const ManifestRow& row, const std::filesystem::path& dir);
+
 // The latest row per URL, in order of first appearance. A missing file is an empty manifest;
 // lines that do not parse (a torn last line) are skipped.
 std::vector<ManifestRow> load_manifest(const std::filesystem::path& dir);

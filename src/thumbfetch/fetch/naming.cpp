@@ -4,6 +4,7 @@
 #include <map>
 
 #include "thumbfetch/util/hash.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
 
@@ -45,14 +46,6 @@ bool is_name_char(unsigned char c) {
 }
 
 }  // namespace
-
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  });
-  return out;
-}
 
 std::string safe_stem_from_url(std::string_view url) {
   // Decode first, then take the last segment: "%2F" must not smuggle a '/' past the split.

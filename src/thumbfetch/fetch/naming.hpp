@@ -25,7 +25,5 @@ std::vector<std::string> plan_stems(const std::vector<std::string>& urls,
 // "host:port" in lowercase, the key for the per-host limit ("" when there is none).
 std::string url_host(std::string_view url);
 
-// Lowercase copy (ASCII).
-std::string ascii_lower(std::string_view text);
-
 }  // namespace thumbfetch
+#include "thumbfetch/util/strings.hpp"

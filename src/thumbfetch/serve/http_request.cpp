@@ -1,4 +1,5 @@
 #include "thumbfetch/serve/http_request.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -24,14 +25,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool contains_token(std::string_view list, std::string_view token) {
-  std::string l = lower(list);
+  std::string l = ascii_lower(list);
   std::size_t start = 0;
   while (start <= l.size()) {
     std::size_t comma = l.find(',', start);
@@ -149,7 +144,7 @@ ParseResult parse_http_request(std::string_view buffer) {
       auto u = static_cast<unsigned char>(c);
       if ((u < 0x20 && c != '\t') || u == 0x7f) return fail(400);
     }
-    req.headers.emplace_back(lower(name), std::string(value));
+    req.headers.emplace_back(ascii_lower(name), std::string(value));
   }
 
   const std::string* connection = req.header("connection");

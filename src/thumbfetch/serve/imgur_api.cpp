@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "thumbfetch/serve/media_assets.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
 
@@ -34,9 +35,8 @@ std::string extension_for_type(std::string_view type) {
 
 std::string content_type_for_name(std::string_view name) {
   std::size_t dot = name.rfind('.');
-  std::string ext =
-      dot == std::string_view::npos ? std::string() : std::string(name.substr(dot + 1));
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext =
+      dot == std::string_view::npos ? std::string() : ascii_lower(name.substr(dot + 1));
   if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
   if (ext == "png") return "image/png";
   if (ext == "gif") return "image/gif";

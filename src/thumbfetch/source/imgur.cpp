@@ -11,6 +11,7 @@
 #include "thumbfetch/fetch/naming.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
 #include "thumbfetch/fetch/wait.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "thumbfetch/fetch/naming.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
 

@@ -10,6 +10,7 @@
 
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/hash.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
 
@@ -21,10 +22,7 @@ bool has_image_extension(const fs::path& path) {
   static const std::set<std::string> kExtensions = {".jpg", ".jpeg", ".jpe",  ".jfif", ".png",
                                                     ".gif", ".webp", ".avif", ".heic", ".heif",
                                                     ".tif", ".tiff", ".bmp"};
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return kExtensions.count(ext) > 0;
+  return kExtensions.count(ascii_lower(path.extension().string())) > 0;
 }
 
 bool is_candidate(const fs::directory_entry& entry) {
@@ -84,12 +82,6 @@ fs::path resolved(const fs::path& p) {
   return ec ? fs::absolute(p).lexically_normal() : r;
 }
 
-std::string lowercase(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string plain_stem(const fs::path& input) {
   std::string stem = input.stem().string();
   return stem.empty() || stem.front() == '.' ? "image" + stem : stem;
@@ -113,21 +105,21 @@ std::vector<ThumbJob> plan_jobs(const std::vector<fs::path>& inputs, const fs::p
   // for all of them, so no name depends on which other inputs happen to be there: a resumed
   // run with --skip-existing never mistakes one image's thumbnail for another's.
   std::map<std::string, int> stem_count;
-  for (const fs::path& in : inputs) ++stem_count[lowercase(plain_stem(in))];
+  for (const fs::path& in : inputs) ++stem_count[ascii_lower(plain_stem(in))];
 
   std::set<std::string> used;
   std::vector<ThumbJob> jobs;
   jobs.reserve(inputs.size());
   for (const fs::path& in : inputs) {
     std::string stem = plain_stem(in);
-    if (stem_count[lowercase(stem)] > 1 || overwrites_an_input(stem)) {
+    if (stem_count[ascii_lower(stem)] > 1 || overwrites_an_input(stem)) {
       stem += "-" + short_hash_hex(in.lexically_normal().string());
     }
     const std::string base = stem;
-    for (int n = 2; used.count(lowercase(stem)) || overwrites_an_input(stem); ++n) {
+    for (int n = 2; used.count(ascii_lower(stem)) || overwrites_an_input(stem); ++n) {
       stem = fmt::format("{}-{}", base, n);
     }
-    used.insert(lowercase(stem));
+    used.insert(ascii_lower(stem));
     jobs.push_back({in, out_dir / stem});
   }
   return jobs;

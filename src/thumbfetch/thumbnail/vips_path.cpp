@@ -12,6 +12,7 @@
 #include "thumbfetch/thumbnail/resample.hpp"
 #include "thumbfetch/thumbnail/vips_runtime.hpp"
 #include "thumbfetch/util/sniff.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
 
@@ -26,9 +27,7 @@ bool contains(const std::string& haystack, std::string_view needle) {
 
 Error classify_vips_error(const std::string& what) {
   std::string line = take_vips_error(what);
-  std::string lower = line;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = ascii_lower(line);
   if (contains(lower, "truncat") || contains(lower, "premature end") ||
       contains(lower, "unexpected end") || contains(lower, "out of order read") ||
       contains(lower, "read error") || contains(lower, "not enough data")) {

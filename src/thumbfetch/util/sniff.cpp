@@ -1,4 +1,5 @@
 #include "thumbfetch/util/sniff.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -21,13 +22,6 @@ ImageFormat sniff_isobmff(std::string_view head) {
     return ImageFormat::heif;
   }
   return ImageFormat::unknown;
-}
-
-std::string lowercase_prefix(std::string_view s, size_t n) {
-  std::string out(s.substr(0, std::min(n, s.size())));
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 }  // namespace
@@ -87,7 +81,7 @@ std::string describe_non_image(std::string_view head) {
   size_t skip = 0;
   if (starts_with(head, "\xEF\xBB\xBF")) skip = 3;  // UTF-8 byte order mark
   while (skip < head.size() && std::isspace(static_cast<unsigned char>(head[skip]))) ++skip;
-  std::string start = lowercase_prefix(head.substr(skip), 64);
+  std::string start = ascii_lower(head.substr(skip, 64));
   if (starts_with(start, "<!doctype html") || starts_with(start, "<html") ||
       starts_with(start, "<head") || starts_with(start, "<body")) {
     return "text/html";
