@@ -37,7 +37,9 @@ void make_good_images(const fs::path& dir, int count) {
 std::map<std::string, std::string> files_in(const fs::path& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : fs::directory_iterator(dir)) {
-    out[e.path().filename().string()] = read_file(e.path()).value();
+    const std::string name = e.path().filename().string();
+    if (name.front() == '.' || name.ends_with(".jsonl")) continue;  // lock, manifest
+    out[name] = read_file(e.path()).value();
   }
   return out;
 }
@@ -166,7 +168,10 @@ TEST(CliThumbs, NameCollisionsGetStableDistinctNames) {
   ASSERT_EQ(run_thumbfetch(args).exit_code, 0);
   auto first = files_in(dir / "out");
   ASSERT_EQ(first.size(), 2u);
-  EXPECT_EQ(first.count("photo.jpg"), 0u) << "a shared name is hashed for every input using it";
+  // The first input keeps the plain name; the clash takes a suffix from its own path's hash.
+  EXPECT_EQ(first.count("photo.jpg"), 1u);
+  EXPECT_TRUE(std::any_of(first.begin(), first.end(),
+                          [](const auto& f) { return f.first.starts_with("photo-"); }));
   fs::remove_all(dir / "out");
   ASSERT_EQ(run_thumbfetch(args).exit_code, 0);
   EXPECT_TRUE(files_in(dir / "out") == first) << "names and bytes are the same on every run";
@@ -177,11 +182,15 @@ TEST(CliThumbs, AddingAnInputNeverMakesResumeKeepTheWrongThumbnail) {
   fs::create_directories(dir / "in");
   write_quadrant_png(dir / "in" / "photo.png", 300, 200);
   ASSERT_EQ(run_thumbfetch(args_for(dir / "in", dir / "out")).exit_code, 0);
-  // A JPEG of the same stem arrives (and sorts first): it must get its own thumbnail.
+  const std::string png_thumb = read_file(dir / "out" / "photo.jpg").value();
+  // A JPEG of the same stem arrives (and sorts first): it must get its own thumbnail, and the
+  // PNG's, still right, is kept under its name.
   write_quadrant_jpeg(dir / "in" / "photo.jpg", 200, 300);
   auto r = run_thumbfetch(args_for(dir / "in", dir / "out", {"--skip-existing"}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("2 ok, 0 failed, 0 skipped"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 ok, 0 failed, 1 skipped"), std::string::npos) << r.out;
+  EXPECT_EQ(read_file(dir / "out" / "photo.jpg").value(), png_thumb);
+  EXPECT_EQ(files_in(dir / "out").size(), 2u);
 }
 
 TEST(CliThumbs, InputsReachedThroughSymlinksAreNeverOverwritten) {
@@ -219,11 +228,14 @@ int make_slow_batch(const TempDir& dir) {
   return 104;
 }
 
-// Waits (bounded) until `dir` holds at least one file: the run is in its middle.
+// Waits (bounded) until `dir` holds at least one thumbnail: the run is in its middle.
 void wait_for_first_output(const fs::path& dir) {
   for (int i = 0; i < 3000; ++i) {
     std::error_code ec;
-    if (fs::exists(dir, ec) && fs::directory_iterator(dir, ec) != fs::directory_iterator()) return;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.front() != '.' && !name.ends_with(".jsonl")) return;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
@@ -238,6 +250,7 @@ std::pair<int, int> check_outputs(const fs::path& out) {
       ++temps;
       continue;
     }
+    if (name.front() == '.' || name.ends_with(".jsonl")) continue;  // the lock, the manifest
     ++finals;
     vips::VImage img = vips::VImage::new_from_file(
         e.path().c_str(), vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_WARNING));

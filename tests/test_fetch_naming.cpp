@@ -39,22 +39,6 @@ TEST(FetchNaming, LengthCappedAndAsciiOnly) {
   EXPECT_EQ(safe_stem_from_url("http://127.0.0.1:1/%E6%97%A5%E6%9C%AC.jpg"), "image");
 }
 
-TEST(FetchNaming, CollisionsGetAStableHash) {
-  const std::vector<std::string> urls = {
-      "http://127.0.0.1:1/a/photo.jpg", "http://127.0.0.1:1/b/photo.png",
-      "http://127.0.0.1:1/c/PHOTO.jpg", "http://127.0.0.1:1/other.jpg"};
-  const auto stems = plan_stems(urls);
-  ASSERT_EQ(stems.size(), 4u);
-  EXPECT_EQ(stems[0], "photo");
-  EXPECT_TRUE(stems[1].starts_with("photo-"));
-  EXPECT_TRUE(stems[2].starts_with("PHOTO-"));
-  EXPECT_NE(stems[1], stems[2]);
-  EXPECT_EQ(stems[3], "other");
-  EXPECT_EQ(plan_stems(urls), stems);  // same on every run
-  // A stem owned by another URL in the folder already: the newcomer gets the hash.
-  EXPECT_TRUE(plan_stems({"http://127.0.0.1:1/x/other.jpg"}, {"other"})[0].starts_with("other-"));
-}
-
 TEST(FetchNaming, HostKey) {
   EXPECT_EQ(url_host("http://User@Example.COM:8080/x?y"), "example.com:8080");
   EXPECT_EQ(url_host("https://127.0.0.1/"), "127.0.0.1");

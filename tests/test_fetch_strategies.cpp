@@ -14,6 +14,7 @@
 #include "support/temp_dir.hpp"
 #include "thumbfetch/fetch/manifest.hpp"
 #include "thumbfetch/fetch/naming.hpp"
+#include "thumbfetch/job/names.hpp"
 #include "thumbfetch/fetch/strategy.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
 #include "thumbfetch/serve/image_server.hpp"
@@ -57,8 +58,8 @@ FetchRun fetch_all(FetchStrategyKind kind, const std::vector<std::string>& urls,
   config.concurrency = concurrency;
   config.cancel = cancel;
   FetchRun run;
-  const auto stems = plan_stems(urls);
-  for (size_t i = 0; i < urls.size(); ++i) run.items.push_back({urls[i], stems[i]});
+  NameBook names;
+  for (const auto& url : urls) run.items.push_back({url, names.claim(url, safe_stem_from_url(url))});
   run.results = make_fetch_strategy(kind, config)->run(run.items, nullptr);
   return run;
 }

@@ -4,18 +4,24 @@
 
 #include <exception>
 
+#include "thumbfetch/job/folder.hpp"
+
 namespace thumbfetch {
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"thumbfetch: download image sets concurrently and make thumbnails in parallel"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "thumbfetch 0.1.0");
-  int exit_code = kExitOk;
-  add_thumbs_command(app, exit_code);
-  add_corpus_command(app, exit_code);
-  add_fetch_command(app, exit_code);
-  add_serve_command(app, exit_code);
-  add_worker_command(app, exit_code);
+  CliContext context;
+  context.command_line = command_line(argc, argv);
+  add_thumbs_command(app, context);
+  add_corpus_command(app, context);
+  add_fetch_command(app, context);
+  add_run_command(app, context);
+  add_bench_command(app, context);
+  add_demo_command(app, context);
+  add_serve_command(app, context);
+  add_worker_command(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -32,7 +38,7 @@ int run_cli(int argc, char** argv) {
     fmt::print(stderr, "thumbfetch: {}\n", e.what());
     return kExitUsage;
   }
-  return exit_code;
+  return context.exit_code;
 }
 
 }  // namespace thumbfetch

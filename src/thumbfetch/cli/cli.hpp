@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 namespace thumbfetch {
 
 // Exit statuses shared by every command.
@@ -11,11 +13,20 @@ enum ExitCode : int { kExitOk = 0, kExitSomeFailed = 1, kExitUsage = 2, kExitInt
 
 int run_cli(int argc, char** argv);
 
-// Each adds its subcommand; the callback stores the command's exit status in `exit_code`.
-void add_thumbs_command(CLI::App& app, int& exit_code);
-void add_worker_command(CLI::App& app, int& exit_code);
-void add_corpus_command(CLI::App& app, int& exit_code);
-void add_fetch_command(CLI::App& app, int& exit_code);
-void add_serve_command(CLI::App& app, int& exit_code);
+// What a command gets from run_cli and gives back.
+struct CliContext {
+  int exit_code = kExitOk;
+  std::string command_line;  // the whole invocation, for the folder lock and reports
+};
+
+// Each adds its subcommand; its callback stores the command's exit status in the context.
+void add_thumbs_command(CLI::App& app, CliContext& context);
+void add_worker_command(CLI::App& app, CliContext& context);
+void add_corpus_command(CLI::App& app, CliContext& context);
+void add_fetch_command(CLI::App& app, CliContext& context);
+void add_serve_command(CLI::App& app, CliContext& context);
+void add_run_command(CLI::App& app, CliContext& context);
+void add_bench_command(CLI::App& app, CliContext& context);
+void add_demo_command(CLI::App& app, CliContext& context);
 
 }  // namespace thumbfetch

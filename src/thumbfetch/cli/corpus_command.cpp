@@ -22,7 +22,7 @@ struct CorpusArgs {
 
 }  // namespace
 
-void add_corpus_command(CLI::App& app, int& exit_code) {
+void add_corpus_command(CLI::App& app, CliContext& context) {
   auto args = std::make_shared<CorpusArgs>();
   CLI::App* cmd = app.add_subcommand(
       "corpus", "Write a deterministic corpus of photo-like JPEG/PNG images (800-1600 px)");
@@ -31,7 +31,7 @@ void add_corpus_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Another seed, another corpus")->capture_default_str();
-  cmd->callback([args, &exit_code] {
+  cmd->callback([args, &context] {
     init_vips("thumbfetch");
     Stopwatch clock;
     SyntheticSpec spec;
@@ -41,7 +41,7 @@ void add_corpus_command(CLI::App& app, int& exit_code) {
     }
     fmt::print("{} images in {} ({:.1f} s)\n", args->count, args->dir.string(),
                clock.elapsed().wall);
-    exit_code = kExitOk;
+    context.exit_code = kExitOk;
   });
 }
 

@@ -14,7 +14,7 @@
 
 namespace thumbfetch {
 
-void add_serve_command(CLI::App& app, int& exit_code) {
+void add_serve_command(CLI::App& app, CliContext& context) {
   auto config = std::make_shared<ServeConfig>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve images over HTTP on 127.0.0.1 with latency, limits and injected faults");
@@ -61,7 +61,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "API requests answered before 429")
       ->capture_default_str();
 
-  cmd->callback([config, &exit_code] {
+  cmd->callback([config, &context] {
     if (config->dir.empty() && config->generate == 0) {
       throw CLI::ValidationError("serve", "give --dir DIR or --generate N");
     }
@@ -83,7 +83,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     int received = 0;
     sigwait(&signals, &received);
     server.stop();
-    exit_code = kExitOk;
+    context.exit_code = kExitOk;
   });
 }
 

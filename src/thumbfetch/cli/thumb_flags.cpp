@@ -12,14 +12,14 @@ T or_throw(Result<T> result, const char* flag) {
 
 }  // namespace
 
-void ThumbFlags::add_to(CLI::App& command) {
+void ThumbFlags::add_to(CLI::App& command, const std::string& format_flag) {
   command.add_option("--size", size, "Thumbnail box, WxH")->capture_default_str();
   command
       .add_option("--mode", mode,
                   "fit (keep aspect, never enlarge), cover (fill and crop), "
                   "pad (fit and letterbox), stretch")
       ->capture_default_str();
-  command.add_option("--format", format, "jpeg, png, webp, or auto (png where there is alpha)")
+  command.add_option(format_flag, format, "jpeg, png, webp, or auto (png where there is alpha)")
       ->capture_default_str();
   command.add_option("--quality", quality, "JPEG/WebP quality")
       ->check(CLI::Range(1, 100))

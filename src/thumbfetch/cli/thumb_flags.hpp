@@ -19,7 +19,8 @@ struct ThumbFlags {
   bool allow_truncated = false;
   double reducing_gap = 2.0;
 
-  void add_to(CLI::App& command);
+  // `format_flag`: the name of the output-format flag (bench's own --format is its table's).
+  void add_to(CLI::App& command, const std::string& format_flag = "--format");
   // Throws CLI::ValidationError for values the parsers refuse.
   ThumbOptions to_options() const;
 };

@@ -9,14 +9,14 @@
 
 namespace thumbfetch {
 
-void add_worker_command(CLI::App& app, int& exit_code) {
+void add_worker_command(CLI::App& app, CliContext& context) {
   auto flags = std::make_shared<ThumbFlags>();
   CLI::App* cmd = app.add_subcommand("worker", "Thumbnail worker process (internal)");
   cmd->group("");  // hidden from --help
   flags->add_to(*cmd);
-  cmd->callback([flags, &exit_code] {
+  cmd->callback([flags, &context] {
     const ThumbOptions options = flags->to_options();
-    exit_code = run_thumb_worker(options, STDIN_FILENO, STDOUT_FILENO);
+    context.exit_code = run_thumb_worker(options, STDIN_FILENO, STDOUT_FILENO);
   });
 }
 

@@ -1,7 +1,5 @@
 #include "thumbfetch/fetch/manifest.hpp"
 
-#include <fcntl.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -113,49 +111,6 @@ bool row_is_complete_on_disk(const ManifestRow& row, const fs::path& dir) {
   std::error_code ec;
   const auto size = fs::file_size(dir / row.file, ec);
   return !ec && size == row.bytes;
-}
-
-ManifestWriter::ManifestWriter(fs::path dir) : dir_(std::move(dir)) {
-  fd_.reset(
-      ::open((dir_ / kManifestName).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
-  if (!fd_.valid()) {
-    warned_ = true;
-    fmt::print(stderr, "thumbfetch: cannot open {}: {}\n", (dir_ / kManifestName).string(),
-               std::strerror(errno));
-  }
-}
-
-void ManifestWriter::append(const ManifestRow& row) {
-  if (!fd_.valid()) return;
-  const std::string line = row.to_json_line() + "\n";
-  const ssize_t n = ::write(fd_.get(), line.data(), line.size());
-  if (n != static_cast<ssize_t>(line.size()) && !warned_) {
-    warned_ = true;
-    fmt::print(stderr, "thumbfetch: cannot append to {}: {}\n", (dir_ / kManifestName).string(),
-               std::strerror(errno));
-  }
-}
-
-Status ManifestWriter::rewrite(const std::function<void(const RowSink&)>& produce) {
-  fd_.reset();
-  AtomicFile file(dir_ / kManifestName);
-  if (!file.ok()) return file.error();
-  std::string buffer;
-  Status status = Ok{};
-  auto flush = [&] {
-    if (status.ok()) {
-      status = file.write({reinterpret_cast<const unsigned char*>(buffer.data()), buffer.size()});
-    }
-    buffer.clear();
-  };
-  produce([&](const ManifestRow& row) {
-    buffer += row.to_json_line();
-    buffer += '\n';
-    if (buffer.size() >= (1 << 16)) flush();
-  });
-  flush();
-  if (!status) return status.error();
-  return file.commit();
 }
 
 }  // namespace thumbfetch

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "thumbfetch/fetch/types.hpp"
-#include "thumbfetch/util/fd.hpp"
+#include "thumbfetch/util/jsonl_file.hpp"
 
 namespace thumbfetch {
 
@@ -50,18 +50,17 @@ bool row_is_complete_on_disk(const ManifestRow& row, const std::filesystem::path
 // Appends rows as items settle; rewrite() replaces the file with the compacted rows.
 class ManifestWriter {
  public:
-  explicit ManifestWriter(std::filesystem::path dir);
-  // One whole line per write(2) with O_APPEND. A failure is reported once on stderr.
-  void append(const ManifestRow& row);
-  // Replaces the file atomically with the rows `produce` hands to its sink, streamed: a run of
-  // 100,000 URLs never holds its whole manifest in memory.
+  explicit ManifestWriter(const std::filesystem::path& dir) : file_(dir / kManifestName) {}
+  void append(const ManifestRow& row) { file_.append(row.to_json_line()); }
   using RowSink = std::function<void(const ManifestRow&)>;
-  Status rewrite(const std::function<void(const RowSink&)>& produce);
+  Status rewrite(const std::function<void(const RowSink&)>& produce) {
+    return file_.rewrite([&](const JsonlFile::LineSink& line) {
+      produce([&](const ManifestRow& row) { line(row.to_json_line()); });
+    });
+  }
 
  private:
-  std::filesystem::path dir_;
-  UniqueFd fd_;
-  bool warned_ = false;
+  JsonlFile file_;
 };
 
 }  // namespace thumbfetch

@@ -1,9 +1,7 @@
 #include "thumbfetch/fetch/naming.hpp"
 
 #include <algorithm>
-#include <map>
 
-#include "thumbfetch/util/hash.hpp"
 #include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
@@ -73,26 +71,6 @@ std::string safe_stem_from_url(std::string_view url) {
   if (stem.size() > kMaxStemLength) stem.resize(kMaxStemLength);
   while (!stem.empty() && (stem.back() == '.' || stem.back() == '_')) stem.pop_back();
   return stem.empty() ? "image" : stem;
-}
-
-std::vector<std::string> plan_stems(const std::vector<std::string>& urls,
-                                    const std::set<std::string>& taken) {
-  std::vector<std::string> stems;
-  stems.reserve(urls.size());
-  std::set<std::string> used = taken;
-  for (const auto& url : urls) {
-    std::string stem = safe_stem_from_url(url);
-    if (used.contains(ascii_lower(stem))) {
-      stem += "-" + short_hash_hex(url);
-      // Two URLs with the same hash prefix and stem: extremely unlikely; count up to be sure.
-      for (int n = 2; used.contains(ascii_lower(stem)); ++n) {
-        stem = safe_stem_from_url(url) + "-" + short_hash_hex(url) + "-" + std::to_string(n);
-      }
-    }
-    used.insert(ascii_lower(stem));
-    stems.push_back(std::move(stem));
-  }
-  return stems;
 }
 
 std::string url_host(std::string_view url) {

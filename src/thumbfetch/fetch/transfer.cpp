@@ -363,7 +363,8 @@ Transfer::Next Transfer::finish(CURLcode code) {
       break;
   }
   const std::filesystem::path final_path = config_.out_dir / (item_.stem + "." + extension_);
-  if (auto st = file_->commit(); !st) return fail(st.error(), false);
+  // Never over a file the run does not own (the job layer removes its own stale downloads).
+  if (auto st = file_->commit(Overwrite::no); !st) return fail(st.error(), false);
   file_.reset();
   result_.state = FetchResult::State::ok;
   result_.file = final_path;

@@ -2,14 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <set>
-#include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "thumbfetch/util/atomic_file.hpp"
-#include "thumbfetch/util/hash.hpp"
 #include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
@@ -44,11 +39,6 @@ void add_directory(const fs::path& dir, std::vector<fs::path>& out) {
   out.insert(out.end(), found.begin(), found.end());
 }
 
-std::vector<std::string> extensions_for(OutputFormat format) {
-  if (format == OutputFormat::automatic) return {"jpg", "png"};
-  return {std::string(output_extension(format))};
-}
-
 }  // namespace
 
 std::vector<fs::path> collect_inputs(const std::vector<fs::path>& args, Recursive recursive) {
@@ -71,68 +61,6 @@ std::vector<fs::path> collect_inputs(const std::vector<fs::path>& args, Recursiv
     if (seen.insert(p.lexically_normal()).second) unique.push_back(p);
   }
   return unique;
-}
-
-namespace {
-
-// The path with symlinks resolved, so "link/a.jpg" and "real/a.jpg" compare equal.
-fs::path resolved(const fs::path& p) {
-  std::error_code ec;
-  fs::path r = fs::weakly_canonical(p, ec);
-  return ec ? fs::absolute(p).lexically_normal() : r;
-}
-
-std::string plain_stem(const fs::path& input) {
-  std::string stem = input.stem().string();
-  return stem.empty() || stem.front() == '.' ? "image" + stem : stem;
-}
-
-}  // namespace
-
-std::vector<ThumbJob> plan_jobs(const std::vector<fs::path>& inputs, const fs::path& out_dir,
-                                OutputFormat format) {
-  // Inputs' own files are taken (symlinks resolved): a thumbnail must never overwrite an image.
-  std::set<fs::path> taken;
-  for (const fs::path& in : inputs) taken.insert(resolved(in));
-  const std::vector<std::string> extensions = extensions_for(format);
-  auto overwrites_an_input = [&](const std::string& stem) {
-    for (const std::string& ext : extensions) {
-      if (taken.count(resolved(out_dir / (stem + "." + ext)))) return true;
-    }
-    return false;
-  };
-  // A stem two inputs share (case-insensitively, for case-insensitive file systems) is hashed
-  // for all of them, so no name depends on which other inputs happen to be there: a resumed
-  // run with --skip-existing never mistakes one image's thumbnail for another's.
-  std::map<std::string, int> stem_count;
-  for (const fs::path& in : inputs) ++stem_count[ascii_lower(plain_stem(in))];
-
-  std::set<std::string> used;
-  std::vector<ThumbJob> jobs;
-  jobs.reserve(inputs.size());
-  for (const fs::path& in : inputs) {
-    std::string stem = plain_stem(in);
-    if (stem_count[ascii_lower(stem)] > 1 || overwrites_an_input(stem)) {
-      stem += "-" + short_hash_hex(in.lexically_normal().string());
-    }
-    const std::string base = stem;
-    for (int n = 2; used.count(ascii_lower(stem)) || overwrites_an_input(stem); ++n) {
-      stem = fmt::format("{}-{}", base, n);
-    }
-    used.insert(ascii_lower(stem));
-    jobs.push_back({in, out_dir / stem});
-  }
-  return jobs;
-}
-
-fs::path existing_output(const ThumbJob& job, OutputFormat format) {
-  for (const std::string& ext : extensions_for(format)) {
-    fs::path candidate = job.output_stem;
-    candidate += "." + ext;
-    std::error_code ec;
-    if (fs::is_regular_file(candidate, ec)) return candidate;
-  }
-  return {};
 }
 
 ThumbResult run_job(Thumbnailer& thumbnailer, const ThumbJob& job) {

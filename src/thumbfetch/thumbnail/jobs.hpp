@@ -32,15 +32,6 @@ enum class Recursive { no, yes };
 std::vector<std::filesystem::path> collect_inputs(const std::vector<std::filesystem::path>& args,
                                                   Recursive recursive);
 
-// Gives every input an output stem in `out_dir`: the input's stem, or, where two inputs would
-// share a name (or the name is an input's own path), the stem plus a short hash of the input
-// path. Deterministic: the same inputs always get the same names.
-std::vector<ThumbJob> plan_jobs(const std::vector<std::filesystem::path>& inputs,
-                                const std::filesystem::path& out_dir, OutputFormat format);
-
-// The existing thumbnail of a job, if any (any extension `format` may produce).
-std::filesystem::path existing_output(const ThumbJob& job, OutputFormat format);
-
 // Runs one job on `thumbnailer`, timing it.
 ThumbResult run_job(Thumbnailer& thumbnailer, const ThumbJob& job);
 

@@ -54,21 +54,25 @@ Result<std::vector<unsigned char>> encode_with_vips(const Pixels& image, OutputF
                                                     int quality) {
   using vips::VImage;
   init_vips(nullptr);
-  try {
-    VImage vimage =
-        VImage::new_from_memory(const_cast<std::uint8_t*>(image.data.data()), image.data.size(),
-                                image.width, image.height, image.bands, VIPS_FORMAT_UCHAR)
-            .copy(VImage::option()->set("interpretation", image.bands <= 2
-                                                              ? VIPS_INTERPRETATION_B_W
-                                                              : VIPS_INTERPRETATION_sRGB));
-    if (format == OutputFormat::png) {
-      return save_to_bytes(vimage, ".png",
-                           VImage::option()->set("compression", 6)->set("strip", true));
-    }
-    return save_to_bytes(vimage, ".webp", VImage::option()->set("Q", quality)->set("strip", true));
-  } catch (const vips::VError& e) {
-    return make_error(ErrorKind::internal, "encoder failed: " + take_vips_error(e.what()));
-  }
+  using Bytes = std::vector<unsigned char>;
+  return run_vips_image<Bytes>(
+      [&]() -> Result<Bytes> {
+        VImage vimage =
+            VImage::new_from_memory(const_cast<std::uint8_t*>(image.data.data()), image.data.size(),
+                                    image.width, image.height, image.bands, VIPS_FORMAT_UCHAR)
+                .copy(VImage::option()->set("interpretation", image.bands <= 2
+                                                                  ? VIPS_INTERPRETATION_B_W
+                                                                  : VIPS_INTERPRETATION_sRGB));
+        if (format == OutputFormat::png) {
+          return save_to_bytes(vimage, ".png",
+                               VImage::option()->set("compression", 6)->set("strip", true));
+        }
+        return save_to_bytes(vimage, ".webp",
+                             VImage::option()->set("Q", quality)->set("strip", true));
+      },
+      [](const VipsFailure& failure) {
+        return make_error(ErrorKind::internal, "encoder failed: " + failure.message);
+      });
 }
 
 }  // namespace
@@ -127,7 +131,10 @@ Result<ThumbDone> Thumbnailer::make(const std::filesystem::path& input,
   std::filesystem::path output = output_stem;
   output += ".";
   output += output_extension(thumb->format);
-  if (auto st = write_file_atomically(output, thumb->bytes); !st) return st.error();
+  // Never over a file the run does not own (the job layer removes its own stale outputs).
+  if (auto st = write_file_atomically(output, thumb->bytes, Overwrite::no); !st) {
+    return st.error();
+  }
   return ThumbDone{output, thumb->size, thumb->bytes.size(), thumb->decoder};
 }
 

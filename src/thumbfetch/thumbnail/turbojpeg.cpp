@@ -29,24 +29,34 @@ bool is_truncation(const std::string& message) {
          message.find("missing SOS marker") != std::string::npos;
 }
 
+struct TjDestroy {
+  void operator()(void* handle) const { tjDestroy(handle); }
+};
+using Decompressor = std::unique_ptr<void, TjDestroy>;
+
+// A decompressor that has seen no other image (turbojpeg.hpp says why).
+Result<Decompressor> fresh_decompressor() {
+  Decompressor handle(tjInitDecompress());
+  if (!handle) {
+    return make_error(ErrorKind::internal, "cannot create a JPEG decoder: " + error_text(nullptr));
+  }
+  return handle;
+}
+
 }  // namespace
 
-TurboJpeg::TurboJpeg() : decompressor_(tjInitDecompress()), compressor_(tjInitCompress()) {}
-
-TurboJpeg::TurboJpeg(TurboJpeg&& other) noexcept
-    : decompressor_(std::exchange(other.decompressor_, nullptr)),
-      compressor_(std::exchange(other.compressor_, nullptr)) {}
-
-TurboJpeg::~TurboJpeg() {
-  if (decompressor_) tjDestroy(decompressor_);
-  if (compressor_) tjDestroy(compressor_);
+void TurboJpeg::Destroy::operator()(void* handle) const {
+  tjDestroy(handle);
 }
 
 Result<JpegHeader> TurboJpeg::read_header(std::string_view jpeg) {
+  auto decompressor = fresh_decompressor();
+  if (!decompressor) return decompressor.error();
+  tjhandle handle = decompressor->get();
   int w = 0, h = 0, subsamp = 0, colorspace = 0;
-  if (tjDecompressHeader3(decompressor_, bytes_of(jpeg), jpeg.size(), &w, &h, &subsamp,
-                          &colorspace) != 0) {
-    std::string why = error_text(decompressor_);
+  if (tjDecompressHeader3(handle, bytes_of(jpeg), jpeg.size(), &w, &h, &subsamp, &colorspace) !=
+      0) {
+    std::string why = error_text(handle);
     if (is_truncation(why)) {
       return make_error(ErrorKind::truncated, "truncated JPEG: the file ends inside its header");
     }
@@ -74,13 +84,16 @@ Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header
       chosen_value = value;
     }
   }
+  auto decompressor = fresh_decompressor();
+  if (!decompressor) return decompressor.error();
+  tjhandle handle = decompressor->get();
   Pixels out(TJSCALED(header.width, chosen), TJSCALED(header.height, chosen), header.grey ? 1 : 3);
   const int pixel_format = header.grey ? TJPF_GRAY : TJPF_RGB;
-  if (tjDecompress2(decompressor_, bytes_of(jpeg), jpeg.size(), out.data.data(), out.width,
+  if (tjDecompress2(handle, bytes_of(jpeg), jpeg.size(), out.data.data(), out.width,
                     static_cast<int>(out.stride()), out.height, pixel_format,
                     TJFLAG_LIMITSCANS) != 0) {  // a hostile progressive file: 500 scans at most
-    std::string why = error_text(decompressor_);
-    const bool warning_only = tjGetErrorCode(decompressor_) == TJERR_WARNING;
+    std::string why = error_text(handle);
+    const bool warning_only = tjGetErrorCode(handle) == TJERR_WARNING;
     if (warning_only && is_truncation(why)) {
       if (!allow_truncated) {
         return make_error(ErrorKind::truncated,
@@ -100,16 +113,23 @@ Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header
 }
 
 Result<std::vector<unsigned char>> TurboJpeg::encode(const Pixels& image, int quality) {
+  if (!compressor_) compressor_.reset(tjInitCompress());
+  if (!compressor_) {
+    return make_error(ErrorKind::internal, "cannot create a JPEG encoder: " + error_text(nullptr));
+  }
   unsigned char* raw = nullptr;
   unsigned long size = 0;
   const bool grey = image.bands == 1;
-  if (tjCompress2(compressor_, image.data.data(), image.width, static_cast<int>(image.stride()),
-                  image.height, grey ? TJPF_GRAY : TJPF_RGB, &raw, &size,
-                  grey ? TJSAMP_GRAY : TJSAMP_420, quality, 0) != 0) {
-    std::unique_ptr<unsigned char, TjFree> guard(raw);
-    return make_error(ErrorKind::internal, "JPEG encoder failed: " + error_text(compressor_));
-  }
+  const int rc =
+      tjCompress2(compressor_.get(), image.data.data(), image.width,
+                  static_cast<int>(image.stride()), image.height, grey ? TJPF_GRAY : TJPF_RGB, &raw,
+                  &size, grey ? TJSAMP_GRAY : TJSAMP_420, quality, 0);
   std::unique_ptr<unsigned char, TjFree> owned(raw);
+  if (rc != 0) {
+    std::string why = error_text(compressor_.get());
+    compressor_.reset();  // the next image gets a new one
+    return make_error(ErrorKind::internal, "JPEG encoder failed: " + why);
+  }
   return std::vector<unsigned char>(owned.get(), owned.get() + size);
 }
 

@@ -25,8 +25,8 @@ bool contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-Error classify_vips_error(const std::string& what) {
-  std::string line = take_vips_error(what);
+Error classify_vips_error(const VipsFailure& failure) {
+  const std::string& line = failure.message;
   const std::string lower = ascii_lower(line);
   if (contains(lower, "truncat") || contains(lower, "premature end") ||
       contains(lower, "unexpected end") || contains(lower, "out of order read") ||
@@ -79,77 +79,81 @@ int box_factor(int have, double need, double gap) {
   return std::max(1, static_cast<int>(std::floor(have / (need * gap))));
 }
 
+// Computed on this thread (pull_pixels), so the image's warnings stay with it.
 Pixels to_pixels(const VImage& image) {
-  size_t size = 0;
-  GlibMemory memory(image.write_to_memory(&size));
   Pixels out(image.width(), image.height(), image.bands());
-  std::copy_n(static_cast<const std::uint8_t*>(memory.get()), std::min(size, out.data.size()),
-              out.data.begin());
+  pull_pixels(image, out.data.data());
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+// The decode itself; throws vips::VError.
+Result<Decoded> load_and_convert(std::string_view data, const ThumbOptions& options) {
+  const VipsFailOn fail_on = options.allow_truncated ? VIPS_FAIL_ON_NONE : VIPS_FAIL_ON_TRUNCATED;
+  // Loaders libvips marks untrusted (ImageMagick, PDF) are blocked: to us the format is
+  // simply unsupported.
+  const char* loader = vips_foreign_find_load_buffer(data.data(), data.size());
+  if (!loader || std::string_view(loader).find("Magick") != std::string_view::npos) {
+    vips_error_clear();
+    return make_error(ErrorKind::unsupported,
+                      fmt::format("unsupported image format ({})",
+                                  format_name(sniff_image_format(data.substr(0, 64)))));
+  }
+  VImage image = load(data, fail_on);
+  const int orientation = image.get_typeof("orientation") != 0 ? image.get_int("orientation") : 1;
+  const Size raw{image.width(), image.height()};
+  if (auto st = check_pixel_limit(raw, options.max_pixels); !st) return st.error();
+
+  const bool swap = orientation_swaps_axes(orientation);
+  Decoded out;
+  out.source = swap ? Size{raw.height, raw.width} : raw;
+  out.plan = plan_thumbnail(out.source, options);
+
+  // Shrink on load where the format allows it, never below the reducing gap.
+  const double min_scale = min_decode_scale(out.plan, options);
+  const std::string_view name(loader);
+  if (name.starts_with("VipsForeignLoadJpeg")) {
+    int shrink = 1;
+    for (int s : {8, 4, 2}) {
+      if (1.0 / s >= min_scale) {
+        shrink = s;
+        break;
+      }
+    }
+    if (shrink > 1) image = load(data, fail_on, VImage::option()->set("shrink", shrink));
+  } else if (name.starts_with("VipsForeignLoadWebp") && min_scale < 1.0) {
+    image = load(data, fail_on, VImage::option()->set("scale", min_scale));
+  }
+  image = to_srgb_uchar(image);
+
+  // Images of ordinary size are decoded whole and box-reduced by the common stage, which is
+  // faster than libvips' streaming shrink; only very large ones are shrunk while streaming,
+  // so memory stays bounded.
+  if (std::uint64_t(image.width()) * image.height() > kWholeDecodeMaxPixels) {
+    const ThumbPlan& plan = out.plan;
+    const double need_x = plan.resized.width / plan.crop_w;
+    const double need_y = plan.resized.height / plan.crop_h;
+    const int fx =
+        box_factor(image.width(), (swap ? need_y : need_x) * raw.width, options.reducing_gap);
+    const int fy =
+        box_factor(image.height(), (swap ? need_x : need_y) * raw.height, options.reducing_gap);
+    if (fx > 1 || fy > 1) image = image.shrink(fx, fy);
+  }
+
+  out.pixels = apply_orientation(to_pixels(image), orientation);
   return out;
 }
 
 }  // namespace
 
 Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& options) {
-  init_vips(nullptr);           // lazily: a run of JPEGs never pays libvips' start-up
-  VipsWarningCapture warnings;  // libvips warnings stay with this image, never on the terminal
-  const VipsFailOn fail_on = options.allow_truncated ? VIPS_FAIL_ON_NONE : VIPS_FAIL_ON_TRUNCATED;
-  try {
-    // Loaders libvips marks untrusted (ImageMagick, PDF) are blocked: to us the format is
-    // simply unsupported.
-    const char* loader = vips_foreign_find_load_buffer(data.data(), data.size());
-    if (!loader || std::string_view(loader).find("Magick") != std::string_view::npos) {
-      vips_error_clear();
-      return make_error(ErrorKind::unsupported,
-                        fmt::format("unsupported image format ({})",
-                                    format_name(sniff_image_format(data.substr(0, 64)))));
-    }
-    VImage image = load(data, fail_on);
-    const int orientation = image.get_typeof("orientation") != 0 ? image.get_int("orientation") : 1;
-    const Size raw{image.width(), image.height()};
-    if (auto st = check_pixel_limit(raw, options.max_pixels); !st) return st.error();
-
-    const bool swap = orientation_swaps_axes(orientation);
-    Decoded out;
-    out.source = swap ? Size{raw.height, raw.width} : raw;
-    out.plan = plan_thumbnail(out.source, options);
-
-    // Shrink on load where the format allows it, never below the reducing gap.
-    const double min_scale = min_decode_scale(out.plan, options);
-    const std::string_view name(loader);
-    if (name.starts_with("VipsForeignLoadJpeg")) {
-      int shrink = 1;
-      for (int s : {8, 4, 2}) {
-        if (1.0 / s >= min_scale) {
-          shrink = s;
-          break;
-        }
-      }
-      if (shrink > 1) image = load(data, fail_on, VImage::option()->set("shrink", shrink));
-    } else if (name.starts_with("VipsForeignLoadWebp") && min_scale < 1.0) {
-      image = load(data, fail_on, VImage::option()->set("scale", min_scale));
-    }
-    image = to_srgb_uchar(image);
-
-    // Images of ordinary size are decoded whole and box-reduced by the common stage, which is
-    // faster than libvips' streaming shrink; only very large ones are shrunk while streaming,
-    // so memory stays bounded.
-    if (std::uint64_t(image.width()) * image.height() > kWholeDecodeMaxPixels) {
-      const ThumbPlan& plan = out.plan;
-      const double need_x = plan.resized.width / plan.crop_w;
-      const double need_y = plan.resized.height / plan.crop_h;
-      const int fx =
-          box_factor(image.width(), (swap ? need_y : need_x) * raw.width, options.reducing_gap);
-      const int fy =
-          box_factor(image.height(), (swap ? need_x : need_y) * raw.height, options.reducing_gap);
-      if (fx > 1 || fy > 1) image = image.shrink(fx, fy);
-    }
-
-    out.pixels = apply_orientation(to_pixels(image), orientation);
-    return out;
-  } catch (const VError& e) {
-    return classify_vips_error(e.what());
-  }
+  init_vips(nullptr);  // lazily: a run of JPEGs never pays libvips' start-up
+  // Messages and warnings stay with this image, never on the terminal or on another image.
+  return run_vips_image<Decoded>([&] { return load_and_convert(data, options); },
+                                 classify_vips_error);
 }
 
 }  // namespace thumbfetch

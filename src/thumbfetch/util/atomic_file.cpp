@@ -1,7 +1,10 @@
 #include "thumbfetch/util/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -39,10 +42,12 @@ bool is_temp_file_name(const std::string& name) {
 }
 
 AtomicFile::AtomicFile(fs::path final_path) : final_path_(std::move(final_path)) {
-  // ".NAME.XXXXXX.tfpart": hidden, unique, and recognisable as ours for stale clean-up.
-  std::string pattern = (final_path_.parent_path() / ("." + final_path_.filename().string() +
-                                                      ".XXXXXX" + std::string(kTempSuffix)))
-                            .string();
+  // ".NAME.PID-XXXXXX.tfpart": hidden, unique, recognisable as ours, and naming the process
+  // that writes it, so stale clean-up can tell a live run's file from a dead run's.
+  std::string pattern =
+      (final_path_.parent_path() /
+       fmt::format(".{}.{}-XXXXXX{}", final_path_.filename().string(), ::getpid(), kTempSuffix))
+          .string();
   int fd = ::mkostemps(pattern.data(), static_cast<int>(kTempSuffix.size()), O_CLOEXEC);
   if (fd < 0) {
     error_ = make_error(ErrorKind::write,
@@ -79,7 +84,21 @@ Status AtomicFile::write(std::span<const unsigned char> bytes) {
   return Ok{};
 }
 
-Status AtomicFile::commit() {
+namespace {
+
+// rename() that never replaces: renameat2(RENAME_NOREPLACE) where the file system has it,
+// else link() + unlink(), which fails the same way (EEXIST) on file systems without it (NFS).
+int rename_no_replace(const char* from, const char* to) {
+  if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  if (::link(from, to) != 0) return -1;
+  ::unlink(from);
+  return 0;
+}
+
+}  // namespace
+
+Status AtomicFile::commit(Overwrite overwrite) {
   int fd = fd_.release();
   if (::close(fd) != 0) {
     int err = errno;
@@ -87,20 +106,29 @@ Status AtomicFile::commit() {
     return make_error(ErrorKind::write,
                       fmt::format("cannot write {}: {}", final_path_.string(), errno_text(err)));
   }
-  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+  const int rc = overwrite == Overwrite::yes
+                     ? ::rename(temp_path_.c_str(), final_path_.c_str())
+                     : rename_no_replace(temp_path_.c_str(), final_path_.c_str());
+  if (rc != 0) {
     int err = errno;
     ::unlink(temp_path_.c_str());
+    if (err == EEXIST) {
+      return make_error(ErrorKind::write,
+                        fmt::format("{} appeared during the run and is not ours: not replaced",
+                                    final_path_.string()));
+    }
     return make_error(ErrorKind::write, fmt::format("cannot rename into {}: {}",
                                                     final_path_.string(), errno_text(err)));
   }
   return Ok{};
 }
 
-Status write_file_atomically(const fs::path& path, std::span<const unsigned char> bytes) {
+Status write_file_atomically(const fs::path& path, std::span<const unsigned char> bytes,
+                             Overwrite overwrite) {
   AtomicFile file(path);
   if (!file.ok()) return file.error();
   if (auto st = file.write(bytes); !st) return st.error();
-  return file.commit();
+  return file.commit(overwrite);
 }
 
 Result<std::string> read_file(const fs::path& path) {
@@ -125,13 +153,35 @@ Result<std::string> read_file(const fs::path& path) {
   return data;
 }
 
+namespace {
+
+// The writer's process id in ".NAME.PID-XXXXXX.tfpart", 0 when the name has none.
+pid_t temp_file_writer(const std::string& name) {
+  const std::string_view body = std::string_view(name).substr(0, name.size() - kTempSuffix.size());
+  const size_t dot = body.rfind('.');
+  const size_t dash = body.rfind('-');
+  if (dot == std::string_view::npos || dash == std::string_view::npos || dash < dot) return 0;
+  pid_t pid = 0;
+  for (char c : body.substr(dot + 1, dash - dot - 1)) {
+    if (c < '0' || c > '9' || pid > 100'000'000) return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
+bool process_is_gone(pid_t pid) {
+  return pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH);
+}
+
+}  // namespace
+
 int remove_stale_temp_files(const fs::path& dir) {
   int removed = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file(ec) && is_temp_file_name(entry.path().filename().string())) {
-      if (fs::remove(entry.path(), ec)) ++removed;
-    }
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file(ec) || !is_temp_file_name(name)) continue;
+    if (process_is_gone(temp_file_writer(name)) && fs::remove(entry.path(), ec)) ++removed;
   }
   return removed;
 }

@@ -1,8 +1,9 @@
 #pragma once
 // Files appear under their final name only when complete: data goes to a hidden temp file in
-// the same directory and is renamed over the final name on commit. A temp file that is never
+// the same directory and is renamed to the final name on commit. A temp file that is never
 // committed is removed by the destructor; one left by a killed run is removed by the next run
-// (remove_stale_temp_files), and never carries a final name.
+// (remove_stale_temp_files), and never carries a final name. Temp names carry the writing
+// process's id, so a run removes only the leftovers of processes that are gone.
 
 #include <filesystem>
 #include <span>
@@ -12,6 +13,11 @@
 #include "thumbfetch/util/fd.hpp"
 
 namespace thumbfetch {
+
+// Whether commit() may replace a file that already has the final name. Outputs of a run use
+// `no`: a file the run does not own is never replaced (the job layer removes its own stale
+// outputs before redoing them); manifests and reports, which the run does own, use `yes`.
+enum class Overwrite { no, yes };
 
 class AtomicFile {
  public:
@@ -27,8 +33,10 @@ class AtomicFile {
   const std::filesystem::path& temp_path() const { return temp_path_; }
 
   Status write(std::span<const unsigned char> bytes);
-  // Closes and renames the temp file to the final name. After this the object owns nothing.
-  Status commit();
+  // Closes and renames the temp file to the final name. With Overwrite::no an existing file of
+  // that name is left alone and the commit fails (ErrorKind::write, "already exists").
+  // After this the object owns nothing.
+  Status commit(Overwrite overwrite = Overwrite::yes);
 
  private:
   std::filesystem::path final_path_;
@@ -39,12 +47,14 @@ class AtomicFile {
 
 // Writes `bytes` to `path` atomically (temp file + rename).
 Status write_file_atomically(const std::filesystem::path& path,
-                             std::span<const unsigned char> bytes);
+                             std::span<const unsigned char> bytes,
+                             Overwrite overwrite = Overwrite::yes);
 
 // Reads a whole file; a short read or a missing file is an ErrorKind::io.
 Result<std::string> read_file(const std::filesystem::path& path);
 
-// Removes temp files that an interrupted run left in `dir`. Returns how many.
+// Removes temp files that a killed run left in `dir`: those whose writer process no longer
+// exists (and old-style names with no process id). Returns how many.
 int remove_stale_temp_files(const std::filesystem::path& dir);
 
 // True for names that AtomicFile uses for its temp files.

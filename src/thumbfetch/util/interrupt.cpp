@@ -1,5 +1,6 @@
 #include "thumbfetch/util/interrupt.hpp"
 
+#include <chrono>
 #include <csignal>
 
 namespace thumbfetch {
@@ -41,5 +42,16 @@ InterruptGuard::~InterruptGuard() {
 int InterruptGuard::signal_received() {
   return g_signal;
 }
+
+SignalStopSource::SignalStopSource()
+    : watcher_([this](std::stop_token own) {
+        while (!own.stop_requested()) {
+          if (interrupt_flag().load()) {
+            source_.request_stop();
+            return;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }) {}
 
 }  // namespace thumbfetch

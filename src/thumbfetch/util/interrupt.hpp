@@ -4,6 +4,8 @@
 // kills the process the default way, for a user who really wants out.
 
 #include <atomic>
+#include <stop_token>
+#include <thread>
 
 namespace thumbfetch {
 
@@ -19,6 +21,19 @@ class InterruptGuard {
   InterruptGuard& operator=(const InterruptGuard&) = delete;
   // The signal received (SIGINT or SIGTERM), 0 when none.
   static int signal_received();
+};
+
+// A stop_source requested once the flag is set (Ctrl-C with an InterruptGuard installed): the
+// library's jobs take a std::stop_token, and a signal handler may not call request_stop(), so a
+// watcher thread polls the flag (every 50 ms; it costs nothing measurable).
+class SignalStopSource {
+ public:
+  SignalStopSource();
+  std::stop_token token() const { return source_.get_token(); }
+
+ private:
+  std::stop_source source_;
+  std::jthread watcher_;
 };
 
 }  // namespace thumbfetch

@@ -1,0 +1,32 @@
+#include "thumbfetch/cli/display.hpp"
+
+#include <fmt/format.h>
+
+namespace thumbfetch {
+
+Display::Display(bool quiet)
+    : quiet_(quiet),
+      bar_(std::make_unique<ProgressBar>(stderr, progress_mode_for(stderr, quiet), "", 0)) {}
+
+JobObserver Display::observer() {
+  JobObserver o;
+  o.started = [this](std::string_view stage, std::uint64_t total, std::uint64_t skipped) {
+    bar_->set_label(std::string(stage));
+    bar_->set_total(total);
+    if (skipped > 0) bar_->add_skipped(skipped);
+  };
+  o.settled = [this](std::string_view, std::string_view item, const Error* error) {
+    bar_->item_done(error == nullptr);
+    if (error) bar_->message(fmt::format("{}: {}", item, error->message));
+  };
+  o.note = [this](std::string_view line) {
+    if (!quiet_) bar_->message(line);
+  };
+  return o;
+}
+
+void Display::finish() {
+  bar_->finish();
+}
+
+}  // namespace thumbfetch

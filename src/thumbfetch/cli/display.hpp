@@ -1,0 +1,27 @@
+#pragma once
+// What a command shows while a job runs: a progress line on stderr (live on a terminal, a plain
+// line every few seconds otherwise, none with -q), one line per failed item ("ITEM: reason")
+// printed through the progress line so the two never tear, and the job's notes.
+
+#include <memory>
+#include <string>
+
+#include "thumbfetch/job/observer.hpp"
+#include "thumbfetch/report/progress.hpp"
+
+namespace thumbfetch {
+
+class Display {
+ public:
+  explicit Display(bool quiet);
+  // The observer to hand to a job; valid while this Display lives.
+  JobObserver observer();
+  // Clears the progress line; call before printing the summary.
+  void finish();
+
+ private:
+  bool quiet_;
+  std::unique_ptr<ProgressBar> bar_;
+};
+
+}  // namespace thumbfetch

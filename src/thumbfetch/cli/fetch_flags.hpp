@@ -1,0 +1,50 @@
+#pragma once
+// The flags of a download, shared by `fetch`, `run` and `bench`: where the links come from
+// (SourceFlags) and how they are fetched (TransferFlags).
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "thumbfetch/fetch/strategy.hpp"
+#include "thumbfetch/job/links.hpp"
+
+namespace thumbfetch {
+
+struct SourceFlags {
+  std::string urls_file;
+  bool imgur = false;
+  std::string imgur_client_id;
+  std::string imgur_section = "hot";
+  std::string imgur_sort = "viral";
+  std::string imgur_window = "day";
+  std::string imgur_api = "https://api.imgur.com";
+  bool imgur_animated = false;
+  bool imgur_nsfw = false;
+  int count = 0;
+
+  // `required`: exactly one of --urls / --imgur must be given (checked when the job plans).
+  void add_to(CLI::App& command);
+  LinkSource to_source() const;
+};
+
+struct TransferFlags {
+  std::string strategy = "async";
+  int jobs = 16;
+  int per_host = 0;
+  int retries = 3;
+  std::string connect_timeout = "10s";
+  std::string stall_timeout = "30s";
+  std::string timeout = "5m";
+  std::string retry_delay = "500ms";
+  std::string retry_after_max = "60s";
+  std::string max_bytes = "50MB";
+
+  // `with_strategy`: also --strategy and -j (bench runs every strategy itself).
+  void add_to(CLI::App& command, bool with_strategy = true);
+  // Throw CLI::ValidationError for values the parsers refuse.
+  FetchPolicy to_policy() const;
+  FetchStrategyKind to_strategy() const;
+};
+
+}  // namespace thumbfetch

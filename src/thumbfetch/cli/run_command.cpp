@@ -1,0 +1,115 @@
+// `thumbfetch run (--urls FILE | --imgur) -o DIR`: flags -> PipelineJob (plan, run, commit) ->
+// print. Downloads and thumbnails as one streamed pipeline.
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "thumbfetch/cli/cli.hpp"
+#include "thumbfetch/cli/display.hpp"
+#include "thumbfetch/cli/fetch_flags.hpp"
+#include "thumbfetch/cli/thumb_flags.hpp"
+#include "thumbfetch/fetch/transfer.hpp"
+#include "thumbfetch/job/pipeline_job.hpp"
+#include "thumbfetch/util/interrupt.hpp"
+
+namespace thumbfetch {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RunArgs {
+  SourceFlags source;
+  TransferFlags transfer;
+  ThumbFlags thumb;
+  std::string thumb_strategy = "threads";
+  int workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  double thumb_timeout = 120;
+  fs::path out_dir;
+  bool keep_originals = false;
+  bool quiet = false;
+  bool wait = false;
+};
+
+PipelineConfig config_from(const RunArgs& a, const std::string& command) {
+  const auto thumb_kind = parse_thumb_strategy(a.thumb_strategy);
+  if (!thumb_kind) throw CLI::ValidationError("--thumb-strategy", thumb_kind.error().message);
+  PipelineConfig c;
+  c.source = a.source.to_source();
+  c.out_dir = a.out_dir;
+  c.policy = a.transfer.to_policy();
+  c.fetch_strategy = a.transfer.to_strategy();
+  c.concurrency = a.transfer.jobs;
+  c.options = a.thumb.to_options();
+  c.thumb_strategy = *thumb_kind;
+  c.workers = a.workers;
+  c.timeout_seconds = a.thumb_timeout;
+  c.keep_originals = a.keep_originals;
+  c.wait = a.wait ? WaitForLock::yes : WaitForLock::no;
+  c.command = command;
+  return c;
+}
+
+int run_pipeline(const RunArgs& a, const std::string& command) {
+  PipelineConfig config = config_from(a, command);
+  CurlGlobal curl;  // before any thread starts
+  InterruptGuard interrupt;
+  SignalStopSource stop;
+  Display display(a.quiet);
+  PipelineJob job = PipelineJob::plan(std::move(config), display.observer(), stop.token());
+  if (job.urls().empty()) {
+    display.finish();
+    fmt::print(stderr, "thumbfetch: nothing to fetch: {}\n", job.why_empty());
+    return kExitSomeFailed;
+  }
+  job.run(display.observer(), stop.token());
+  display.finish();
+  if (auto st = job.commit(); !st) {
+    fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
+  }
+  const Tally& tally = job.tally();
+  const TimeSpent time = job.run_time();
+  if (!a.quiet || job.interrupted() || tally.failed > 0) {
+    fmt::print(
+        "{} in {:.2f} s ({:.0f} images/s, download {} x{}, thumbnails {} x{}, cpu {:.2f} s)\n",
+        tally.summary(), time.wall, time.wall > 0 ? tally.ok / time.wall : 0.0, a.transfer.strategy,
+        a.transfer.strategy == "serial" ? 1 : a.transfer.jobs, a.thumb_strategy,
+        a.thumb_strategy == "serial" ? 1 : a.workers, time.cpu());
+  }
+  if (job.interrupted()) {
+    fmt::print(stderr, "interrupted: run the same command again to resume\n");
+    return kExitInterrupted;
+  }
+  return tally.failed > 0 ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, CliContext& context) {
+  auto a = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "run",
+      "Download and thumbnail as one streamed pipeline (each image thumbnailed as it lands)");
+  a->source.add_to(*cmd);
+  cmd->add_option("-o,--output", a->out_dir, "Output folder for the thumbnails and the manifest")
+      ->required();
+  a->transfer.add_to(*cmd);
+  a->thumb.add_to(*cmd);
+  cmd->add_option("--thumb-strategy", a->thumb_strategy, "serial, threads or processes")
+      ->capture_default_str();
+  cmd->add_option("-w,--workers", a->workers, "Thumbnail worker threads or processes")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--thumb-timeout", a->thumb_timeout,
+                  "Seconds one image may take in a worker process (processes; 0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--keep-originals", a->keep_originals, "Keep the downloads in DIR/originals/");
+  cmd->add_flag("-q,--quiet", a->quiet, "Only failures and, when some failed, the summary");
+  cmd->add_flag("--wait", a->wait, "Wait for another run that holds the output folder");
+  cmd->callback([a, &context] { context.exit_code = run_pipeline(*a, context.command_line); });
+}
+
+}  // namespace thumbfetch

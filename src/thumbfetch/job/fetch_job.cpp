@@ -1,0 +1,145 @@
+#include "thumbfetch/job/fetch_job.hpp"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "thumbfetch/fetch/naming.hpp"
+#include "thumbfetch/job/names.hpp"
+#include "thumbfetch/job/setup_error.hpp"
+
+namespace thumbfetch {
+
+namespace fs = std::filesystem;
+
+FetchJob FetchJob::plan(FetchConfig config, const JobObserver& observer, std::stop_token stop) {
+  std::vector<StageTime> stages;
+  StageTimer timer(stages, "plan");
+  check_link_source(config.source);  // before anything is created or requested
+  OutputFolder folder = OutputFolder::open(config.out_dir, config.command, config.wait, stop);
+  FetchJob job(std::move(config), std::move(folder));
+  CancelFlag cancel(stop);
+  job.links_ = collect_links(job.config_.source, job.config_.policy, observer, cancel.get());
+  job.plan_items();
+  timer.stop();
+  job.stages_ = std::move(stages);
+  return job;
+}
+
+void FetchJob::plan_items() {
+  const fs::path& dir = folder_.path();
+  previous_ = load_manifest(dir);
+  NameBook names(dir);
+  std::unordered_map<std::string_view, long> by_url;
+  for (size_t r = 0; r < previous_.size(); ++r) {
+    by_url[previous_[r].url] = static_cast<long>(r);
+    if (previous_[r].status == "ok") names.own(previous_[r].url, previous_[r].file);
+  }
+  const size_t n = links_.urls.size();
+  previous_of_.assign(n, -1);
+  skip_.assign(n, false);
+  stems_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& url = links_.urls[i];
+    stems_.push_back(names.claim(url, safe_stem_from_url(url)));
+    auto it = by_url.find(url);
+    if (it == by_url.end()) continue;
+    previous_of_[i] = it->second;
+    const ManifestRow& row = previous_[it->second];
+    skip_[i] = row_is_complete_on_disk(row, dir);
+    // Fetched again: a partial or altered file of ours goes (commits never replace a file).
+    std::error_code ec;
+    if (!skip_[i] && row.status == "ok" && !row.file.empty() &&
+        row.file.find('/') == std::string::npos) {
+      fs::remove(dir / row.file, ec);
+    }
+  }
+}
+
+int FetchJob::concurrency() const {
+  return config_.strategy == FetchStrategyKind::serial ? 1 : config_.concurrency;
+}
+
+TimeSpent FetchJob::run_time() const {
+  for (const StageTime& s : stages_) {
+    if (s.name == "run") return s.time;
+  }
+  return {};
+}
+
+void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Landed& landed) {
+  StageTimer timer(stages_, "run");
+  const size_t n = links_.urls.size();
+  results_.assign(n, FetchResult{});
+  std::vector<FetchItem> todo;
+  std::vector<size_t> todo_index;
+  for (size_t i = 0; i < n; ++i) {
+    if (skip_[i]) {
+      results_[i] = skipped_result(previous_[previous_of_[i]], folder_.path());
+      tally_.add_skipped();
+      continue;
+    }
+    todo.push_back({links_.urls[i], stems_[i]});
+    todo_index.push_back(i);
+  }
+  observer.start("download", n + links_.invalid.size(), n - todo.size());
+  for (const InvalidUrlLine& bad : links_.invalid) {
+    const Error e =
+        make_error(ErrorKind::refused, fmt::format("{} (line {})", bad.reason, bad.line));
+    observer.settle("download", bad.text, &e);
+    tally_.add_failure(ErrorKind::refused);
+  }
+
+  CancelFlag cancel(stop);
+  FetchRunConfig run;
+  run.out_dir = folder_.path();
+  run.policy = config_.policy;
+  run.concurrency = concurrency();
+  run.cancel = cancel.get();
+  auto strategy = make_fetch_strategy(config_.strategy, run);
+  ManifestWriter manifest(folder_.path());
+  auto on_settled = [&](size_t k, const FetchResult& r) {
+    const bool failed = r.state == FetchResult::State::failed;
+    if (failed && r.error.kind == ErrorKind::cancelled) return;
+    manifest.append(manifest_row(todo[k].url, r));
+    observer.settle("download", todo[k].url, failed ? &r.error : nullptr);
+    if (landed) landed(todo_index[k], r);
+  };
+  std::vector<FetchResult> done = strategy->run(todo, on_settled);
+  for (size_t k = 0; k < done.size(); ++k) {
+    FetchResult& r = done[k];
+    if (r.not_started()) {
+      tally_.add_failure(ErrorKind::cancelled);
+    } else if (r.ok()) {
+      tally_.add_ok();
+      bytes_fetched_ += r.bytes;
+    } else {
+      tally_.add_failure(r.error.kind);
+    }
+    results_[todo_index[k]] = std::move(r);
+  }
+  interrupted_ = cancel.is_set();
+}
+
+Status FetchJob::commit() {
+  StageTimer timer(stages_, "commit");
+  const std::unordered_set<std::string_view> wanted(links_.urls.begin(), links_.urls.end());
+  ManifestWriter manifest(folder_.path());
+  // Rows for URLs outside this run first, then this run's in list order.
+  return manifest.rewrite([&](const ManifestWriter::RowSink& sink) {
+    for (const ManifestRow& row : previous_) {
+      if (!wanted.contains(row.url)) sink(row);
+    }
+    for (size_t i = 0; i < links_.urls.size(); ++i) {
+      if (results_[i].not_started()) {
+        // Interrupted before its turn: keep what an earlier run knew, else nothing.
+        if (previous_of_[i] >= 0) sink(previous_[previous_of_[i]]);
+        continue;
+      }
+      sink(manifest_row(links_.urls[i], results_[i]));
+    }
+  });
+}
+
+}  // namespace thumbfetch

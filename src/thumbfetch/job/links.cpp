@@ -1,0 +1,85 @@
+#include "thumbfetch/job/links.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "thumbfetch/job/setup_error.hpp"
+
+namespace thumbfetch {
+
+void check_link_source(const LinkSource& s) {
+  if (!s.given.empty()) return;
+  if (s.urls_file.empty() == !s.imgur) {
+    throw SetupError("give exactly one source: --urls FILE|- or --imgur");
+  }
+  if (s.imgur) {
+    if (auto st = validate_imgur_query(s.imgur_query); !st) throw SetupError(st.error().message);
+    if (s.imgur_query.client_id.empty()) {
+      throw SetupError("--imgur needs a Client-ID: --imgur-client-id ID or $IMGUR_CLIENT_ID");
+    }
+    return;
+  }
+  if (s.urls_file == "-") return;
+  std::error_code ec;
+  if (std::filesystem::is_directory(s.urls_file, ec)) {
+    throw SetupError(fmt::format("--urls {}: is a folder, not a list of URLs", s.urls_file));
+  }
+  if (!std::filesystem::exists(s.urls_file, ec)) {
+    throw SetupError(fmt::format("--urls {}: no such file", s.urls_file));
+  }
+}
+
+namespace {
+
+Links from_list(const LinkSource& s) {
+  auto list = read_url_list(s.urls_file);
+  if (!list) throw SetupError(fmt::format("--urls {}: {}", s.urls_file, list.error().message));
+  Links links;
+  links.invalid = std::move(list->invalid);
+  links.urls = std::move(list->urls);
+  if (s.count > 0 && static_cast<int>(links.urls.size()) > s.count) links.urls.resize(s.count);
+  if (links.urls.empty()) {
+    links.why_empty = fmt::format("{} holds no valid http(s) URL",
+                                  s.urls_file == "-" ? "standard input" : s.urls_file);
+  }
+  return links;
+}
+
+Links from_imgur(const LinkSource& s, const FetchPolicy& policy, const JobObserver& observer,
+                 const std::atomic<bool>* cancel) {
+  ImgurQuery q = s.imgur_query;
+  q.limit = s.count;
+  q.policy = policy;
+  q.cancel = cancel;
+  observer.say(fmt::format("Imgur: collecting links from {}/3/gallery/{}/{}/{} (Client-ID {})",
+                           q.api_base, q.section, q.sort, q.window, mask_secret(q.client_id)));
+  ImgurLinks got = collect_imgur_links(q);
+  if (got.limit_reached) observer.say(got.limit_message);
+  if (got.error) observer.say(got.error->message);
+  Links links;
+  links.urls = std::move(got.links);
+  observer.say(fmt::format("Imgur: {} links in {} API requests", links.urls.size(), got.requests));
+  if (links.urls.empty()) {
+    links.why_empty = got.limit_reached ? got.limit_message
+                      : got.error       ? got.error->message
+                                        : "the Imgur gallery returned no image links";
+  }
+  return links;
+}
+
+}  // namespace
+
+Links collect_links(const LinkSource& s, const FetchPolicy& policy, const JobObserver& observer,
+                    const std::atomic<bool>* cancel) {
+  check_link_source(s);
+  if (!s.given.empty()) {
+    Links links;
+    links.urls = s.given;
+    if (s.count > 0 && static_cast<int>(links.urls.size()) > s.count) links.urls.resize(s.count);
+    return links;
+  }
+  return s.imgur ? from_imgur(s, policy, observer, cancel) : from_list(s);
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,39 @@
+#pragma once
+// Where a run's image links come from: links in hand, a URL list (a file or standard input) or
+// the Imgur API gallery. check() finds usage problems before anything is created or requested;
+// collect() then reads the list or asks the API.
+
+#include <string>
+#include <vector>
+
+#include "thumbfetch/fetch/types.hpp"
+#include "thumbfetch/job/observer.hpp"
+#include "thumbfetch/source/imgur.hpp"
+#include "thumbfetch/source/url_list.hpp"
+
+namespace thumbfetch {
+
+struct LinkSource {
+  std::vector<std::string> given;  // links already in hand (bench, the pipeline, Python)
+  std::string urls_file;           // "-": standard input
+  bool imgur = false;
+  ImgurQuery imgur_query;  // client_id, section...; limit and policy are set from the job
+  int count = 0;           // at most this many links (0: all)
+};
+
+struct Links {
+  std::vector<std::string> urls;
+  std::vector<InvalidUrlLine> invalid;  // each reported as a refused item
+  std::string why_empty;                // when urls is empty: why ("the list has no URLs")
+};
+
+// Throws SetupError: no source or two, an Imgur query with bad values or no Client-ID, a URL
+// list that is a folder or cannot be read.
+void check_link_source(const LinkSource& source);
+
+// Reads the list, or collects from the API (notes go to the observer). A URL list is read here
+// unless it is standard input. Throws SetupError when the API refuses at once with no link.
+Links collect_links(const LinkSource& source, const FetchPolicy& policy,
+                    const JobObserver& observer, const std::atomic<bool>* cancel);
+
+}  // namespace thumbfetch

@@ -1,0 +1,268 @@
+#include "thumbfetch/job/pipeline_job.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "thumbfetch/fetch/naming.hpp"
+#include "thumbfetch/job/names.hpp"
+#include "thumbfetch/thumbnail/pool.hpp"
+
+namespace thumbfetch {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+double rounded(double seconds) {
+  return std::round(seconds * 1000) / 1000;
+}
+
+const char* status_word(const PipelineResult& r) {
+  if (r.state == PipelineResult::State::ok || r.state == PipelineResult::State::skipped)
+    return "ok";
+  return r.error.kind == ErrorKind::cancelled ? "cancelled" : "failed";
+}
+
+}  // namespace
+
+PipelineJob PipelineJob::plan(PipelineConfig config, const JobObserver& observer,
+                              std::stop_token stop) {
+  std::vector<StageTime> stages;
+  StageTimer timer(stages, "plan");
+  check_link_source(config.source);  // before anything is created or requested
+  if (config.worker_exe.empty()) config.worker_exe = fs::read_symlink("/proc/self/exe");
+  OutputFolder folder = OutputFolder::open(config.out_dir, config.command, config.wait, stop);
+  PipelineJob job(std::move(config), std::move(folder));
+  CancelFlag cancel(stop);
+  job.links_ = collect_links(job.config_.source, job.config_.policy, observer, cancel.get());
+  job.plan_items();
+  timer.stop();
+  job.stages_ = std::move(stages);
+  return job;
+}
+
+void PipelineJob::plan_items() {
+  const fs::path& dir = folder_.path();
+  std::ifstream in(dir / kRunManifestName);
+  std::unordered_map<std::string, long> by_url;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) continue;
+    PreviousRow row{j.value("url", ""), j.value("status", ""), j.value("file", ""), line,
+                    j.value("thumb_bytes", std::uint64_t{0})};
+    if (auto it = by_url.find(row.url); it != by_url.end()) {
+      previous_[it->second] = std::move(row);
+    } else {
+      by_url.emplace(row.url, static_cast<long>(previous_.size()));
+      previous_.push_back(std::move(row));
+    }
+  }
+  NameBook names(dir);
+  for (const PreviousRow& row : previous_) {
+    if (row.status == "ok") names.own(row.url, row.file);
+  }
+  const size_t n = links_.urls.size();
+  previous_of_.assign(n, -1);
+  skip_.assign(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& url = links_.urls[i];
+    stems_.push_back(names.claim(url, safe_stem_from_url(url)));
+    auto it = by_url.find(url);
+    if (it == by_url.end()) continue;
+    previous_of_[i] = it->second;
+    const PreviousRow& row = previous_[it->second];
+    if (row.status != "ok" || row.file.empty() || row.file.find('/') != std::string::npos) continue;
+    std::error_code ec;
+    skip_[i] = fs::file_size(dir / row.file, ec) == row.thumb_bytes && !ec;
+    if (!skip_[i]) fs::remove(dir / row.file, ec);  // ours, redone
+  }
+}
+
+fs::path PipelineJob::originals_dir() const {
+  return folder_ / (config_.keep_originals ? "originals" : ".staging");
+}
+
+TimeSpent PipelineJob::run_time() const {
+  for (const StageTime& s : stages_) {
+    if (s.name == "run") return s.time;
+  }
+  return {};
+}
+
+std::string PipelineJob::row_for(size_t i) const {
+  const PipelineResult& r = results_[i];
+  if (r.state == PipelineResult::State::skipped) return previous_[previous_of_[i]].line;
+  Json j;
+  j["url"] = links_.urls[i];
+  j["status"] = status_word(r);
+  j["file"] = r.state == PipelineResult::State::ok ? r.thumbnail.filename().string() : "";
+  j["original"] = config_.keep_originals && r.download.ok()
+                      ? ("originals/" + r.download.file.filename().string())
+                      : "";
+  j["stage"] = r.state == PipelineResult::State::failed ? r.stage : "";
+  j["http_code"] = r.download.http_code;
+  j["bytes"] = r.download.bytes;
+  j["content_type"] = r.download.content_type;
+  j["sha256"] = r.download.sha256;
+  j["width"] = r.thumb.done.size.width;
+  j["height"] = r.thumb.done.size.height;
+  j["thumb_bytes"] = r.thumb.done.bytes;
+  j["attempts"] = r.download.attempts;
+  j["seconds"] = rounded(r.download.seconds + r.thumb.seconds);
+  j["error_kind"] =
+      r.state == PipelineResult::State::failed ? std::string(to_string(r.error.kind)) : "";
+  j["error"] = r.state == PipelineResult::State::failed ? r.error.message : "";
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// One URL settled (download failed, or thumbnail done or failed): counted, written, reported.
+void PipelineJob::settle(size_t i, JsonlFile& manifest, const JobObserver& observer) {
+  PipelineResult& r = results_[i];
+  if (r.state == PipelineResult::State::ok) {
+    tally_.add_ok();
+  } else {
+    tally_.add_failure(r.error.kind);
+    if (r.error.kind == ErrorKind::cancelled) return;
+  }
+  manifest.append(row_for(i));
+  observer.settle("run", links_.urls[i],
+                  r.state == PipelineResult::State::failed ? &r.error : nullptr);
+}
+
+void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
+  StageTimer timer(stages_, "run");
+  const size_t n = links_.urls.size();
+  results_.assign(n, PipelineResult{});
+  std::vector<std::string> todo;
+  std::vector<size_t> todo_index;
+  for (size_t i = 0; i < n; ++i) {
+    if (skip_[i]) {
+      results_[i].state = PipelineResult::State::skipped;
+      results_[i].thumbnail = folder_ / previous_[previous_of_[i]].file;
+      tally_.add_skipped();
+    } else {
+      todo.push_back(links_.urls[i]);
+      todo_index.push_back(i);
+    }
+  }
+  observer.start("run", n + links_.invalid.size(), n - todo.size());
+  for (const InvalidUrlLine& bad : links_.invalid) {
+    const Error e =
+        make_error(ErrorKind::refused, fmt::format("{} (line {})", bad.reason, bad.line));
+    observer.settle("run", bad.text, &e);
+    tally_.add_failure(ErrorKind::refused);
+  }
+  if (todo.empty()) return;
+
+  std::mutex mutex;  // results_, the tally, the manifest and the observer: one caller at a time
+  JsonlFile manifest(folder_ / kRunManifestName);
+  CancelFlag cancel(stop);
+  ThumbRunConfig thumbs;
+  thumbs.options = config_.options;
+  thumbs.workers = config_.workers;
+  thumbs.timeout_seconds = config_.timeout_seconds;
+  thumbs.worker_exe = config_.worker_exe;
+  thumbs.cancel = cancel.get();
+  ThumbPool pool(config_.thumb_strategy, thumbs, [&](size_t i, const ThumbJob& job, ThumbResult t) {
+    std::lock_guard lock(mutex);
+    PipelineResult& r = results_[i];
+    r.started = t.error.kind != ErrorKind::cancelled;
+    r.state = t.state == ThumbResult::State::done ? PipelineResult::State::ok
+                                                  : PipelineResult::State::failed;
+    r.stage = "thumbnail";
+    r.error = t.error;
+    r.thumbnail = t.done.output;
+    r.thumb = std::move(t);
+    std::error_code ec;
+    if (!config_.keep_originals) fs::remove(job.input, ec);
+    settle(i, manifest, observer);
+  });
+
+  FetchConfig fetch;
+  fetch.source.given = std::move(todo);
+  fetch.out_dir = originals_dir();
+  fetch.policy = config_.policy;
+  fetch.strategy = config_.fetch_strategy;
+  fetch.concurrency = config_.concurrency;
+  fetch.command = config_.command;
+  JobObserver notes_only;
+  notes_only.note = observer.note;
+  FetchJob downloads = FetchJob::plan(std::move(fetch), notes_only, stop);
+  downloads.run(notes_only, stop, [&](size_t k, const FetchResult& d) {
+    const size_t i = todo_index[k];
+    if (d.ok()) {
+      {
+        std::lock_guard lock(mutex);
+        results_[i].download = d;
+      }
+      try {
+        // Blocks while the thumbnail queue is full: back-pressure on the downloads.
+        pool.submit(ThumbJob{d.file, folder_ / stems_[i]}, i);
+        return;
+      } catch (const std::exception& e) {
+        // The pool has failed (no worker can start): wait() below rethrows it for the run;
+        // this item is settled here, as the callback must not throw into the fetch loop.
+        std::lock_guard lock(mutex);
+        results_[i].error = make_error(ErrorKind::internal, e.what());
+        results_[i].stage = "thumbnail";
+        results_[i].started = true;
+        settle(i, manifest, observer);
+        return;
+      }
+    }
+    std::lock_guard lock(mutex);
+    PipelineResult& r = results_[i];
+    r.started = true;
+    r.download = d;
+    r.stage = "download";
+    r.error = d.error;
+    settle(i, manifest, observer);
+  });
+  pool.wait();
+  std::lock_guard lock(mutex);
+  for (const FetchResult& d : downloads.results()) {
+    // Stopped before or while downloading: never reached the landed callback.
+    if (d.state == FetchResult::State::failed &&
+        (d.attempts == 0 || d.error.kind == ErrorKind::cancelled)) {
+      tally_.add_failure(ErrorKind::cancelled);
+    }
+  }
+  if (auto st = downloads.commit(); !st)
+    observer.say("cannot write the download manifest: " + st.error().message);
+  interrupted_ = cancel.is_set();
+}
+
+Status PipelineJob::commit() {
+  StageTimer timer(stages_, "commit");
+  if (!config_.keep_originals && !interrupted_) {
+    std::error_code ec;
+    fs::remove_all(originals_dir(), ec);  // the staging folder, its lock and manifest
+  }
+  const std::unordered_set<std::string_view> wanted(links_.urls.begin(), links_.urls.end());
+  JsonlFile manifest(folder_ / kRunManifestName);
+  return manifest.rewrite([&](const JsonlFile::LineSink& sink) {
+    for (const PreviousRow& row : previous_) {
+      if (!wanted.contains(row.url)) sink(row.line);
+    }
+    for (size_t i = 0; i < links_.urls.size(); ++i) {
+      const PipelineResult& r = results_[i];
+      const bool never_started =
+          r.state == PipelineResult::State::failed && r.error.kind == ErrorKind::cancelled;
+      if (never_started || (!r.started && r.state == PipelineResult::State::failed)) {
+        if (previous_of_[i] >= 0) sink(previous_[previous_of_[i]].line);
+        continue;
+      }
+      sink(row_for(i));
+    }
+  });
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,23 @@
+#pragma once
+// The one "cannot continue" error of a job: a usage or set-up problem found before any work
+// (an output folder that cannot be made or written, a folder locked by another run, a report
+// path that cannot be written, a source with nothing in it). The CLI prints its message once and
+// exits 2; per-item failures are never SetupErrors, they are results.
+
+#include <stdexcept>
+#include <string>
+
+namespace thumbfetch {
+
+class SetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The folder is locked by another run (a SetupError a caller may want to tell apart).
+class FolderLockedError : public SetupError {
+ public:
+  using SetupError::SetupError;
+};
+
+}  // namespace thumbfetch

@@ -1,0 +1,283 @@
+#include "thumbfetch/job/thumbs_job.hpp"
+
+#include <cmath>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "thumbfetch/job/names.hpp"
+#include "thumbfetch/job/setup_error.hpp"
+#include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/jsonl_file.hpp"
+#include "thumbfetch/util/sha256.hpp"
+
+namespace thumbfetch {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// An input is its path (absolute, normalised; symlinks are not followed: two links to one file
+// are two inputs, each with its own thumbnail, as a user who made them expects).
+std::string input_key(const fs::path& p) {
+  std::error_code ec;
+  const fs::path abs = fs::absolute(p, ec);
+  return (ec ? p : abs).lexically_normal().string();
+}
+
+// The file a path leads to, for "is this one of our own thumbnails?".
+fs::path resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(p, ec);
+  return ec ? fs::absolute(p).lexically_normal() : r;
+}
+
+std::string wanted_stem(const fs::path& input) {
+  std::string stem = input.stem().string();
+  return stem.empty() || stem.front() == '.' ? "image" + stem : stem;
+}
+
+void check_inputs_exist(const std::vector<fs::path>& inputs) {
+  if (inputs.empty()) throw SetupError("no input given");
+  for (const fs::path& in : inputs) {
+    std::error_code ec;
+    if (!fs::exists(in, ec))
+      throw SetupError(fmt::format("{}: no such file or folder", in.string()));
+  }
+}
+
+std::string file_sha256(const fs::path& path) {
+  auto data = read_file(path);
+  return data ? sha256_hex(*data) : std::string();
+}
+
+bool output_intact(const ThumbsRow& row, const fs::path& dir) {
+  if (row.status != "ok" || row.file.empty() || row.file.find('/') != std::string::npos)
+    return false;
+  std::error_code ec;
+  const auto size = fs::file_size(dir / row.file, ec);
+  return !ec && size == row.bytes;
+}
+
+// Resume: the row says this input, unchanged, was thumbnailed with these options, and the
+// thumbnail is still there whole.
+bool already_done(const ThumbsRow& row, const fs::path& input, const InputStamp& stamp,
+                  const std::string& fingerprint, const fs::path& dir) {
+  if (row.options != fingerprint || !output_intact(row, dir)) return false;
+  if (row.stamp == stamp) return true;
+  // Touched or copied, perhaps not changed: the content decides.
+  return !row.input_sha256.empty() && file_sha256(input) == row.input_sha256;
+}
+
+const char* status_word(ThumbResult::State s) {
+  switch (s) {
+    case ThumbResult::State::done:
+      return "ok";
+    case ThumbResult::State::skipped:
+      return "skipped";
+    case ThumbResult::State::failed:
+      break;
+  }
+  return "failed";
+}
+
+}  // namespace
+
+ThumbsJob ThumbsJob::plan(ThumbsConfig config, std::stop_token stop) {
+  std::vector<StageTime> stages;
+  StageTimer timer(stages, "plan");
+  check_inputs_exist(config.inputs);
+  if (config.worker_exe.empty()) config.worker_exe = fs::read_symlink("/proc/self/exe");
+  OutputFolder folder = OutputFolder::open(config.out_dir, config.command, config.wait, stop);
+  ThumbsJob job(std::move(config), std::move(folder));
+  job.plan_items();
+  timer.stop();
+  job.stages_ = std::move(stages);
+  return job;
+}
+
+void ThumbsJob::plan_items() {
+  const fs::path& dir = folder_.path();
+  previous_ = load_thumbs_manifest(dir);
+  std::unordered_map<std::string, long> by_key;
+  NameBook names(dir);
+  std::set<fs::path> our_outputs;  // never taken as inputs
+  for (size_t r = 0; r < previous_.size(); ++r) {
+    by_key[previous_[r].input] = static_cast<long>(r);
+    if (previous_[r].status == "ok" && !previous_[r].file.empty()) {
+      names.own(previous_[r].input, previous_[r].file);
+      our_outputs.insert(resolved(dir / previous_[r].file));
+    }
+  }
+  const std::string fingerprint = options_fingerprint(config_.options);
+  std::unordered_set<std::string> seen;
+  for (const fs::path& in : collect_inputs(config_.inputs, config_.recursive)) {
+    ThumbsItem item;
+    item.key = input_key(in);
+    if (!seen.insert(item.key).second || our_outputs.contains(resolved(in))) continue;
+    item.stamp = stamp_of(in);
+    item.job = {in, dir / names.claim(item.key, wanted_stem(in))};
+    if (auto it = by_key.find(item.key); it != by_key.end()) item.previous = it->second;
+    if (item.previous >= 0) {
+      const ThumbsRow& row = previous_[item.previous];
+      item.skip = config_.skip_existing && already_done(row, in, item.stamp, fingerprint, dir);
+      // Redone: its old thumbnail is ours, and goes (outputs never replace files on commit).
+      std::error_code ec;
+      if (!item.skip && output_intact(row, dir)) fs::remove(dir / row.file, ec);
+    }
+    items_.push_back(std::move(item));
+  }
+}
+
+int ThumbsJob::workers() const {
+  return config_.strategy == ThumbStrategyKind::serial ? 1 : config_.workers;
+}
+
+TimeSpent ThumbsJob::run_time() const {
+  for (const StageTime& s : stages_) {
+    if (s.name == "run") return s.time;
+  }
+  return {};
+}
+
+ThumbsRow ThumbsJob::row_for(size_t i) const {
+  const ThumbsItem& item = items_[i];
+  const ThumbResult& r = results_[i];
+  if (r.state == ThumbResult::State::skipped && item.previous >= 0) {
+    ThumbsRow row = previous_[item.previous];
+    row.stamp = item.stamp;  // the same content, perhaps a new mtime
+    return row;
+  }
+  ThumbsRow row;
+  row.input = item.key;
+  row.stamp = item.stamp;
+  row.input_sha256 = input_sha256_[i];
+  row.options = options_fingerprint(config_.options);
+  row.status = r.state == ThumbResult::State::done ? "ok" : "failed";
+  row.seconds = r.seconds;
+  if (r.state == ThumbResult::State::done) {
+    row.file = r.done.output.filename().string();
+    row.width = r.done.size.width;
+    row.height = r.done.size.height;
+    row.bytes = r.done.bytes;
+    row.decoder = std::string(to_string(r.done.decoder));
+  } else {
+    row.error_kind = std::string(to_string(r.error.kind));
+    row.error = r.error.message;
+  }
+  return row;
+}
+
+void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
+  StageTimer timer(stages_, "run");
+  results_.assign(items_.size(), ThumbResult{});
+  input_sha256_.assign(items_.size(), std::string());
+  std::vector<ThumbJob> todo;
+  std::unordered_map<std::string, size_t> index_of;  // output stem -> item
+  for (size_t i = 0; i < items_.size(); ++i) {
+    if (items_[i].skip) {
+      results_[i].state = ThumbResult::State::skipped;
+      results_[i].done.output = folder_ / previous_[items_[i].previous].file;
+      tally_.add_skipped();
+      continue;
+    }
+    index_of.emplace(items_[i].job.output_stem.string(), i);
+    todo.push_back(items_[i].job);
+  }
+  observer.start("thumbnails", items_.size(), items_.size() - todo.size());
+
+  CancelFlag cancel(stop);
+  ThumbRunConfig run;
+  run.options = config_.options;
+  run.workers = config_.workers;
+  run.timeout_seconds = config_.timeout_seconds;
+  run.worker_exe = config_.worker_exe;
+  run.cancel = cancel.get();
+  auto strategy = make_thumb_strategy(config_.strategy, run);
+  JsonlFile manifest(folder_ / kThumbsManifestName);
+  auto on_settled = [&](const ThumbJob& job, const ThumbResult& r) {
+    const size_t i = index_of.at(job.output_stem.string());
+    results_[i] = r;
+    if (r.state == ThumbResult::State::done) input_sha256_[i] = file_sha256(job.input);
+    manifest.append(row_for(i).to_json_line());
+    observer.settle("thumbnails", job.input.string(),
+                    r.state == ThumbResult::State::failed ? &r.error : nullptr);
+  };
+  std::vector<ThumbResult> done = strategy->run(todo, on_settled);
+  for (size_t k = 0; k < done.size(); ++k) {
+    const size_t i = index_of.at(todo[k].output_stem.string());
+    if (done[k].state == ThumbResult::State::done)
+      tally_.add_ok();
+    else
+      tally_.add_failure(done[k].error.kind);
+    results_[i] = std::move(done[k]);
+  }
+  interrupted_ = cancel.is_set();
+}
+
+Status ThumbsJob::commit() {
+  StageTimer timer(stages_, "commit");
+  std::unordered_set<std::string_view> in_run;
+  for (const ThumbsItem& item : items_) in_run.insert(item.key);
+  JsonlFile manifest(folder_ / kThumbsManifestName);
+  return manifest.rewrite([&](const JsonlFile::LineSink& sink) {
+    for (const ThumbsRow& row : previous_) {
+      if (!in_run.contains(row.input)) sink(row.to_json_line());
+    }
+    for (size_t i = 0; i < items_.size(); ++i) {
+      if (results_[i].error.kind == ErrorKind::cancelled) {
+        // Never started: what an earlier run knew stays.
+        if (items_[i].previous >= 0) sink(previous_[items_[i].previous].to_json_line());
+        continue;
+      }
+      sink(row_for(i).to_json_line());
+    }
+  });
+}
+
+std::string thumbs_json_report(const ThumbsJob& job) {
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < job.items().size(); ++i) {
+    const ThumbResult& r = job.results()[i];
+    if (r.error.kind == ErrorKind::cancelled) continue;
+    nlohmann::ordered_json j = {{"input", job.items()[i].job.input.string()},
+                                {"status", status_word(r.state)},
+                                {"seconds", std::round(r.seconds * 1e4) / 1e4}};
+    if (r.state == ThumbResult::State::failed) {
+      j["error_kind"] = std::string(to_string(r.error.kind));
+      j["error"] = r.error.message;
+    } else {
+      j["output"] = r.done.output.string();
+    }
+    if (r.state == ThumbResult::State::done) {
+      j["width"] = r.done.size.width;
+      j["height"] = r.done.size.height;
+      j["bytes"] = r.done.bytes;
+      j["decoder"] = std::string(to_string(r.done.decoder));
+    }
+    items.push_back(std::move(j));
+  }
+  nlohmann::ordered_json stages = nlohmann::ordered_json::object();
+  for (const StageTime& s : job.stages()) {
+    stages[s.name] = {{"wall_seconds", std::round(s.time.wall * 1e4) / 1e4},
+                      {"cpu_seconds", std::round(s.time.cpu() * 1e4) / 1e4}};
+  }
+  const TimeSpent t = job.run_time();
+  nlohmann::ordered_json report = {{"command", "thumbs"},
+                                   {"strategy", job.strategy_name()},
+                                   {"workers", job.workers()},
+                                   {"ok", job.tally().ok},
+                                   {"failed", job.tally().failed},
+                                   {"skipped", job.tally().skipped},
+                                   {"wall_seconds", std::round(t.wall * 1e4) / 1e4},
+                                   {"user_seconds", std::round(t.user * 1e4) / 1e4},
+                                   {"system_seconds", std::round(t.system * 1e4) / 1e4},
+                                   {"stages", stages},
+                                   {"items", items}};
+  return report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace thumbfetch

@@ -1,0 +1,90 @@
+#pragma once
+// A thumbnail run over files and folders into an output folder, in three steps that every
+// caller (the CLI, bench, run, the Python module) goes through:
+//   plan   preflight (inputs exist, the folder is ours: made, writable, locked), inputs
+//          collected (our own thumbnails in the folder are never taken as inputs), a name per
+//          input from the input alone (names.hpp), resume decided from DIR/thumbs.jsonl;
+//   run    the chosen strategy on what is left to do, each settled item reported to the
+//          observer and appended to the manifest at once; stoppable;
+//   commit the manifest rewritten compacted.
+// Throws SetupError from plan() only; per-item failures are results.
+
+#include <filesystem>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "thumbfetch/job/folder.hpp"
+#include "thumbfetch/job/observer.hpp"
+#include "thumbfetch/job/stages.hpp"
+#include "thumbfetch/job/thumbs_manifest.hpp"
+#include "thumbfetch/report/tally.hpp"
+#include "thumbfetch/thumbnail/strategy.hpp"
+
+namespace thumbfetch {
+
+struct ThumbsConfig {
+  std::vector<std::filesystem::path> inputs;  // files and folders
+  Recursive recursive = Recursive::no;
+  std::filesystem::path out_dir;
+  ThumbOptions options;
+  ThumbStrategyKind strategy = ThumbStrategyKind::threads;
+  int workers = 1;
+  double timeout_seconds = 120;      // processes only; 0: none
+  std::filesystem::path worker_exe;  // processes; default: this executable
+  bool skip_existing = false;        // resume: skip inputs already done with these options
+  WaitForLock wait = WaitForLock::no;
+  std::string command = "thumbfetch thumbs";  // shown to a second run by the folder lock
+};
+
+struct ThumbsItem {
+  std::string key;     // absolute, normalised input path
+  ThumbJob job;        // input and output stem
+  InputStamp stamp;    // of the input when planned
+  bool skip = false;   // already done (resume)
+  long previous = -1;  // index of its row in the previous manifest, -1 when none
+};
+
+class ThumbsJob {
+ public:
+  static ThumbsJob plan(ThumbsConfig config, std::stop_token stop = {});
+
+  // Runs what is left to do. Call once.
+  void run(const JobObserver& observer, std::stop_token stop);
+  // Rewrites the manifest compacted; a failure is returned, the run's files stay.
+  Status commit();
+
+  const ThumbsConfig& config() const { return config_; }
+  const std::vector<ThumbsItem>& items() const { return items_; }
+  // results()[i] belongs to items()[i]; skipped items come back as State::skipped.
+  const std::vector<ThumbResult>& results() const { return results_; }
+  const Tally& tally() const { return tally_; }
+  const std::vector<StageTime>& stages() const { return stages_; }
+  TimeSpent run_time() const;  // the "run" stage
+  std::string_view strategy_name() const { return to_string(config_.strategy); }
+  int workers() const;
+  bool interrupted() const { return interrupted_; }
+  const std::filesystem::path& out_dir() const { return folder_.path(); }
+
+ private:
+  ThumbsJob(ThumbsConfig config, OutputFolder folder)
+      : config_(std::move(config)), folder_(std::move(folder)) {}
+  void plan_items();
+  ThumbsRow row_for(size_t i) const;
+
+  ThumbsConfig config_;
+  OutputFolder folder_;
+  std::vector<ThumbsRow> previous_;
+  std::vector<ThumbsItem> items_;
+  std::vector<ThumbResult> results_;
+  std::vector<std::string> input_sha256_;
+  Tally tally_;
+  std::vector<StageTime> stages_;
+  bool interrupted_ = false;
+};
+
+// The per-image results as JSON (command, strategy, workers, counts, stage times, items with
+// status ok|failed|skipped), for --json.
+std::string thumbs_json_report(const ThumbsJob& job);
+
+}  // namespace thumbfetch

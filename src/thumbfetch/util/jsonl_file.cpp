@@ -1,0 +1,56 @@
+#include "thumbfetch/util/jsonl_file.hpp"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "thumbfetch/util/atomic_file.hpp"
+
+namespace thumbfetch {
+
+JsonlFile::JsonlFile(std::filesystem::path path) : path_(std::move(path)) {
+  fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666));
+  if (!fd_.valid()) {
+    warned_ = true;
+    fmt::print(stderr, "thumbfetch: cannot open {}: {}\n", path_.string(), std::strerror(errno));
+  }
+}
+
+void JsonlFile::append(std::string_view line) {
+  if (!fd_.valid()) return;
+  std::string whole;
+  whole.reserve(line.size() + 1);
+  whole.append(line).push_back('\n');
+  const ssize_t n = ::write(fd_.get(), whole.data(), whole.size());
+  if (n != static_cast<ssize_t>(whole.size()) && !warned_) {
+    warned_ = true;
+    fmt::print(stderr, "thumbfetch: cannot append to {}: {}\n", path_.string(),
+               n < 0 ? std::strerror(errno) : "short write");
+  }
+}
+
+Status JsonlFile::rewrite(const std::function<void(const LineSink&)>& produce) {
+  fd_.reset();
+  AtomicFile file(path_);
+  if (!file.ok()) return file.error();
+  std::string buffer;
+  Status status = Ok{};
+  auto flush = [&] {
+    if (status.ok()) {
+      status = file.write({reinterpret_cast<const unsigned char*>(buffer.data()), buffer.size()});
+    }
+    buffer.clear();
+  };
+  produce([&](std::string_view line) {
+    buffer.append(line).push_back('\n');
+    if (buffer.size() >= (1 << 16)) flush();
+  });
+  flush();
+  if (!status) return status.error();
+  return file.commit();
+}
+
+}  // namespace thumbfetch

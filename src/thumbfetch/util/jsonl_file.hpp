@@ -1,0 +1,33 @@
+#pragma once
+// A JSON Lines file that a run appends to as items settle (one whole line per write(2) with
+// O_APPEND, so a run killed with -9 keeps every row it finished) and rewrites, compacted and
+// atomically, at the end. The rewrite is streamed: rows are handed over one at a time, so a run
+// of a million items never holds its whole manifest as text.
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "thumbfetch/util/error.hpp"
+#include "thumbfetch/util/fd.hpp"
+
+namespace thumbfetch {
+
+class JsonlFile {
+ public:
+  explicit JsonlFile(std::filesystem::path path);
+  // Appends `line` and a newline. The first failure is reported once on stderr.
+  void append(std::string_view line);
+  // Replaces the file with the lines `produce` passes to its sink (each without newline).
+  using LineSink = std::function<void(std::string_view line)>;
+  Status rewrite(const std::function<void(const LineSink&)>& produce);
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  UniqueFd fd_;
+  bool warned_ = false;
+};
+
+}  // namespace thumbfetch
