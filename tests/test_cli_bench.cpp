@@ -147,11 +147,11 @@ TEST(CliRun, StreamedPipelineMakesTheBytesOfFetchThenThumbs) {
 
 TEST(CliDemo, TheMainJobOfflineWithAReport) {
   TempDir tmp;
-  auto r = run_thumbfetch({"demo", "-n", "8", "--latency", "5", "--repeat", "1", "-j", "8", "-o",
+  auto r = run_thumbfetch({"demo", "-n", "60", "--latency", "5", "--repeat", "1", "-j", "8", "-o",
                            (tmp / "demo").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Download with 8 concurrent transfers (async)"), std::string::npos) << r.out;
-  EXPECT_NE(r.err.find("Imgur: 8 links"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Imgur: 60 links"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(tmp / "demo" / "index.html"));
-  EXPECT_EQ(output_images(tmp / "demo" / "corpus").size(), 8u);
+  EXPECT_EQ(output_images(tmp / "demo" / "corpus").size(), 60u);
 }

@@ -72,6 +72,40 @@ TEST(CliJob, FetchNeverReplacesAUsersFile) {
   EXPECT_EQ(slurp(tmp / "out" / rows[0].file), s.image_bytes(name));
 }
 
+TEST(CliJob, ADownloadTheUserReplacedIsTheirsNow) {
+  ServeConfig c;
+  c.generate = 2;
+  c.spec.min_side = 48;
+  c.spec.max_side = 64;
+  ImageServer s(c);
+  s.start_in_thread();
+  TempDir tmp;
+  const std::string name = s.image_names()[0];
+  std::ofstream(tmp / "urls.txt") << s.base_url() << "/img/" << name << "\n";
+  const std::vector<std::string> fetch = {"fetch", "--urls", (tmp / "urls.txt").string(), "-o",
+                                          (tmp / "out").string()};
+  ASSERT_EQ(run_thumbfetch(fetch).exit_code, 0);
+  std::ofstream(tmp / "out" / name) << "edited by the user";  // another size: theirs now
+  auto r = run_thumbfetch(fetch);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(tmp / "out" / name), "edited by the user");
+  const auto rows = load_manifest(tmp / "out");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].file.starts_with("img_0000-")) << rows[0].file;
+  EXPECT_EQ(slurp(tmp / "out" / rows[0].file), s.image_bytes(name));
+  // A row edited to point outside the folder is never followed.
+  fs::remove(tmp / "out" / rows[0].file);
+  std::ofstream(tmp / "victim.jpg") << "keep me";
+  {
+    std::ofstream m(tmp / "out" / "manifest.jsonl");
+    m << R"({"url":")" << s.base_url() << "/img/" << name
+      << R"(","file":"../victim.jpg","status":"ok","bytes":7})"
+      << "\n";
+  }
+  ASSERT_EQ(run_thumbfetch(fetch).exit_code, 0);
+  EXPECT_EQ(slurp(tmp / "victim.jpg"), "keep me");
+}
+
 TEST(CliJob, SameNamedInputsFromTwoRunsStayApart) {
   TempDir tmp;
   fs::create_directories(tmp / "day1");

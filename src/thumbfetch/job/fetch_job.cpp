@@ -32,9 +32,13 @@ void FetchJob::plan_items() {
   previous_ = load_manifest(dir);
   NameBook names(dir);
   std::unordered_map<std::string_view, long> by_url;
+  std::vector<RowFile> state(previous_.size(), RowFile::foreign);
   for (size_t r = 0; r < previous_.size(); ++r) {
-    by_url[previous_[r].url] = static_cast<long>(r);
-    if (previous_[r].status == "ok") names.own(previous_[r].url, previous_[r].file);
+    const ManifestRow& row = previous_[r];
+    by_url[row.url] = static_cast<long>(r);
+    if (row.status != "ok") continue;
+    state[r] = row_file_state(dir, row.file, row.bytes);
+    if (state[r] != RowFile::foreign) names.own(row.url, row.file);
   }
   const size_t n = links_.urls.size();
   previous_of_.assign(n, -1);
@@ -42,17 +46,12 @@ void FetchJob::plan_items() {
   stems_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const std::string& url = links_.urls[i];
+    // A file of ours that is gone is fetched again under its name; one that is no longer ours
+    // (another size: someone replaced it) is left alone and the URL takes another name.
     stems_.push_back(names.claim(url, safe_stem_from_url(url)));
-    auto it = by_url.find(url);
-    if (it == by_url.end()) continue;
-    previous_of_[i] = it->second;
-    const ManifestRow& row = previous_[it->second];
-    skip_[i] = row_is_complete_on_disk(row, dir);
-    // Fetched again: a partial or altered file of ours goes (commits never replace a file).
-    std::error_code ec;
-    if (!skip_[i] && row.status == "ok" && !row.file.empty() &&
-        row.file.find('/') == std::string::npos) {
-      fs::remove(dir / row.file, ec);
+    if (auto it = by_url.find(url); it != by_url.end()) {
+      previous_of_[i] = it->second;
+      skip_[i] = state[it->second] == RowFile::intact;
     }
   }
 }

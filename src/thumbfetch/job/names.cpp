@@ -13,6 +13,18 @@ std::string name_key(std::string_view stem) {
   return ascii_lower(stem);
 }
 
+RowFile row_file_state(const fs::path& dir, const std::string& file, std::uint64_t bytes) {
+  if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos ||
+      file.front() == '.') {
+    return RowFile::foreign;
+  }
+  std::error_code ec;
+  const auto status = fs::symlink_status(dir / file, ec);
+  if (ec || !fs::exists(status)) return RowFile::gone;
+  if (!fs::is_regular_file(status)) return RowFile::foreign;
+  return fs::file_size(dir / file, ec) == bytes && !ec ? RowFile::intact : RowFile::foreign;
+}
+
 NameBook::NameBook(const fs::path& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {

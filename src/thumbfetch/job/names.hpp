@@ -7,6 +7,7 @@
 // file the run does not own is never replaced. An item the manifest already names keeps its
 // name on every later run.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -43,6 +44,14 @@ class NameBook {
   std::unordered_multiset<std::string> folder_stems_;        // lowercase stems of files present
   std::unordered_set<std::string> reserved_;                 // lowercase
 };
+
+// What became of a file an earlier run's manifest row names: a plain name in the folder that is
+// gone (the name is free again), or there with the size the row recorded (still ours), or there
+// with another size, or not a plain name at all (someone else's now, or a row edited to point
+// elsewhere: never to be owned, replaced or removed).
+enum class RowFile { gone, intact, foreign };
+RowFile row_file_state(const std::filesystem::path& dir, const std::string& file,
+                       std::uint64_t bytes);
 
 // "photo" from "photo.jpg", lowercase, as names are compared.
 std::string name_key(std::string_view stem);

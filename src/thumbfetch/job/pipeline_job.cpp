@@ -66,8 +66,11 @@ void PipelineJob::plan_items() {
     }
   }
   NameBook names(dir);
-  for (const PreviousRow& row : previous_) {
-    if (row.status == "ok") names.own(row.url, row.file);
+  std::vector<RowFile> state(previous_.size(), RowFile::foreign);
+  for (size_t r = 0; r < previous_.size(); ++r) {
+    if (previous_[r].status != "ok") continue;
+    state[r] = row_file_state(dir, previous_[r].file, previous_[r].thumb_bytes);
+    if (state[r] != RowFile::foreign) names.own(previous_[r].url, previous_[r].file);
   }
   const size_t n = links_.urls.size();
   previous_of_.assign(n, -1);
@@ -75,14 +78,10 @@ void PipelineJob::plan_items() {
   for (size_t i = 0; i < n; ++i) {
     const std::string& url = links_.urls[i];
     stems_.push_back(names.claim(url, safe_stem_from_url(url)));
-    auto it = by_url.find(url);
-    if (it == by_url.end()) continue;
-    previous_of_[i] = it->second;
-    const PreviousRow& row = previous_[it->second];
-    if (row.status != "ok" || row.file.empty() || row.file.find('/') != std::string::npos) continue;
-    std::error_code ec;
-    skip_[i] = fs::file_size(dir / row.file, ec) == row.thumb_bytes && !ec;
-    if (!skip_[i]) fs::remove(dir / row.file, ec);  // ours, redone
+    if (auto it = by_url.find(url); it != by_url.end()) {
+      previous_of_[i] = it->second;
+      skip_[i] = state[it->second] == RowFile::intact;
+    }
   }
 }
 

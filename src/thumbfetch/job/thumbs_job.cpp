@@ -107,9 +107,11 @@ void ThumbsJob::plan_items() {
   std::set<fs::path> our_outputs;  // never taken as inputs
   for (size_t r = 0; r < previous_.size(); ++r) {
     by_key[previous_[r].input] = static_cast<long>(r);
-    if (previous_[r].status == "ok" && !previous_[r].file.empty()) {
-      names.own(previous_[r].input, previous_[r].file);
-      our_outputs.insert(resolved(dir / previous_[r].file));
+    const ThumbsRow& row = previous_[r];
+    // A thumbnail replaced by someone else (another size) is theirs now: not ours to own.
+    if (row.status == "ok" && row_file_state(dir, row.file, row.bytes) != RowFile::foreign) {
+      names.own(row.input, row.file);
+      our_outputs.insert(resolved(dir / row.file));
     }
   }
   const std::string fingerprint = options_fingerprint(config_.options);
@@ -124,7 +126,7 @@ void ThumbsJob::plan_items() {
     if (item.previous >= 0) {
       const ThumbsRow& row = previous_[item.previous];
       item.skip = config_.skip_existing && already_done(row, in, item.stamp, fingerprint, dir);
-      // Redone: its old thumbnail is ours, and goes (outputs never replace files on commit).
+      // Redone: its old thumbnail, still ours, goes (commits never replace a file).
       std::error_code ec;
       if (!item.skip && output_intact(row, dir)) fs::remove(dir / row.file, ec);
     }
