@@ -137,12 +137,65 @@ TEST(CliRun, StreamedPipelineMakesTheBytesOfFetchThenThumbs) {
   auto plain = run_thumbfetch({"run", "--urls", urls, "-o", (tmp / "plain").string()});
   EXPECT_NE(plain.out.find("10 ok, 1 failed"), std::string::npos) << plain.out;
   EXPECT_FALSE(fs::exists(tmp / "plain" / "originals"));
-  EXPECT_FALSE(fs::exists(tmp / "plain" / ".staging"));
+  EXPECT_FALSE(fs::exists(tmp / "plain" / ".thumbfetch-staging"));
   EXPECT_EQ(images_in(tmp / "plain"), images_in(tmp / "thumbs"));
   std::ifstream manifest(tmp / "plain" / kRunManifestName);
   int rows = 0;
   for (std::string line; std::getline(manifest, line);) ++rows;
   EXPECT_EQ(rows, 11);
+}
+
+TEST(CliRun, ResumeRedoesOnlyWhatIsMissingOrMadeWithOtherOptions) {
+  ImageServer s(small_corpus(6));
+  s.start_in_thread();
+  TempDir tmp;
+  {
+    std::ofstream list(tmp / "urls.txt");
+    for (const auto& n : s.image_names()) list << s.base_url() << "/img/" << n << "\n";
+  }
+  const std::vector<std::string> run = {"run",
+                                        "--urls",
+                                        (tmp / "urls.txt").string(),
+                                        "-o",
+                                        (tmp / "out").string(),
+                                        "--keep-originals"};
+  ASSERT_EQ(run_thumbfetch(run).exit_code, 0);
+  // Two thumbnails lost: made again from the kept originals, nothing downloaded again.
+  const auto names = output_images(tmp / "out");
+  fs::remove(names[0]);
+  fs::remove(names[1]);
+  auto again = run_thumbfetch(run);
+  EXPECT_NE(again.out.find("2 ok, 0 failed, 4 skipped"), std::string::npos) << again.out;
+  EXPECT_EQ(output_images(tmp / "out").size(), 6u);
+  for (const auto& n : s.image_names()) EXPECT_EQ(s.stats().get_count("/img/" + n), 1u) << n;
+  // Another size: every thumbnail is redone, at the new size, under the same names.
+  auto resized = run;
+  resized.insert(resized.end(), {"--size", "32x32"});
+  auto r = run_thumbfetch(resized);
+  EXPECT_NE(r.out.find("6 ok, 0 failed, 0 skipped"), std::string::npos) << r.out;
+  EXPECT_EQ(output_images(tmp / "out"), names);
+  std::ifstream manifest(tmp / "out" / kRunManifestName);
+  for (std::string line; std::getline(manifest, line);) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_LE(j["width"].get<int>(), 32) << line;
+  }
+}
+
+TEST(CliRun, AnEmptyListIsNothingToDoAndCreatesNothing) {
+  TempDir tmp;
+  std::ofstream(tmp / "empty.txt") << "# nothing here\n";
+  for (const char* command : {"run", "fetch"}) {
+    auto r = run_thumbfetch(
+        {command, "--urls", (tmp / "empty.txt").string(), "-o", (tmp / "out").string()});
+    EXPECT_EQ(r.exit_code, kExitSomeFailed) << command;
+    EXPECT_NE(r.err.find("nothing to do"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(tmp / "out")) << command;
+  }
+  fs::create_directories(tmp / "no-images");
+  auto r = run_thumbfetch({"thumbs", (tmp / "no-images").string(), "-o", (tmp / "out").string()});
+  EXPECT_EQ(r.exit_code, kExitSomeFailed);
+  EXPECT_NE(r.err.find("no image files"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp / "out"));
 }
 
 TEST(CliDemo, TheMainJobOfflineWithAReport) {

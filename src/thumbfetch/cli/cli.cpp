@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "thumbfetch/job/folder.hpp"
+#include "thumbfetch/job/setup_error.hpp"
 
 namespace thumbfetch {
 
@@ -33,6 +34,9 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
+  } catch (const NothingToDo& e) {
+    fmt::print(stderr, "thumbfetch: nothing to do: {}\n", e.what());
+    return kExitSomeFailed;
   } catch (const std::exception& e) {
     // "Cannot continue": the output folder cannot be made, workers cannot start, ...
     fmt::print(stderr, "thumbfetch: {}\n", e.what());

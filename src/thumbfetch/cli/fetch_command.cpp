@@ -54,11 +54,6 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   SignalStopSource stop;
   Display display(a.quiet);
   FetchJob job = FetchJob::plan(std::move(config), display.observer(), stop.token());
-  if (job.urls().empty()) {
-    display.finish();
-    fmt::print(stderr, "thumbfetch: nothing to fetch: {}\n", job.why_empty());
-    return kExitSomeFailed;
-  }
   if (!a.quiet) {
     fmt::print("fetching {} of {} links into {} ({} x{}{})\n", job.to_fetch(), job.urls().size(),
                a.out_dir.string(), job.strategy_name(), job.concurrency(),

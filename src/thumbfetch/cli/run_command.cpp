@@ -59,11 +59,6 @@ int run_pipeline(const RunArgs& a, const std::string& command) {
   SignalStopSource stop;
   Display display(a.quiet);
   PipelineJob job = PipelineJob::plan(std::move(config), display.observer(), stop.token());
-  if (job.urls().empty()) {
-    display.finish();
-    fmt::print(stderr, "thumbfetch: nothing to fetch: {}\n", job.why_empty());
-    return kExitSomeFailed;
-  }
   job.run(display.observer(), stop.token());
   display.finish();
   if (auto st = job.commit(); !st) {

@@ -66,11 +66,6 @@ int run_thumbs(const ThumbsArgs& args, const std::string& command) {
   InterruptGuard interrupt;  // Ctrl-C: finish what is in progress, start nothing new
   SignalStopSource stop;
   ThumbsJob job = ThumbsJob::plan(std::move(config), stop.token());
-  if (job.items().empty()) {
-    fmt::print(stderr, "thumbfetch: nothing to do: no image files in the inputs given{}\n",
-               args.recursive ? "" : " (folders are read one level deep; -r for sub-folders)");
-    return kExitSomeFailed;
-  }
   Display display(args.quiet);
   job.run(display.observer(), stop.token());
   display.finish();
@@ -82,7 +77,9 @@ int run_thumbs(const ThumbsArgs& args, const std::string& command) {
   if (!args.quiet) {
     // The rate counts the images that were thumbnailed or failed, not those never started.
     const int attempted = tally.ok + tally.failed;
-    fmt::print("{} in {:.2f} s ({:.0f} images/s, {} x{}, cpu {:.2f} s)\n", tally.summary(),
+    // With --json - the JSON alone goes to standard output.
+    fmt::print(args.json_report == "-" ? stderr : stdout,
+               "{} in {:.2f} s ({:.0f} images/s, {} x{}, cpu {:.2f} s)\n", tally.summary(),
                time.wall, time.wall > 0 ? attempted / time.wall : 0.0, job.strategy_name(),
                job.workers(), time.cpu());
   }

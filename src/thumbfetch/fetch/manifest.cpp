@@ -81,17 +81,21 @@ std::vector<ManifestRow> load_manifest(const fs::path& dir) {
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) continue;
     ManifestRow row;
-    row.url = j.value("url", "");
-    row.file = j.value("file", "");
-    row.status = j.value("status", "");
-    row.http_code = j.value("http_code", 0L);
-    row.bytes = j.value("bytes", std::uint64_t{0});
-    row.content_type = j.value("content_type", "");
-    row.sha256 = j.value("sha256", "");
-    row.attempts = j.value("attempts", 0);
-    row.seconds = j.value("seconds", 0.0);
-    row.error_kind = j.value("error_kind", "");
-    row.error = j.value("error", "");
+    try {
+      row.url = j.value("url", "");
+      row.file = j.value("file", "");
+      row.status = j.value("status", "");
+      row.http_code = j.value("http_code", 0L);
+      row.bytes = j.value("bytes", std::uint64_t{0});
+      row.content_type = j.value("content_type", "");
+      row.sha256 = j.value("sha256", "");
+      row.attempts = j.value("attempts", 0);
+      row.seconds = j.value("seconds", 0.0);
+      row.error_kind = j.value("error_kind", "");
+      row.error = j.value("error", "");
+    } catch (const nlohmann::json::exception&) {
+      continue;  // a field of the wrong type: not one of our rows
+    }
     if (auto it = where.find(row.url); it != where.end()) {
       rows[it->second] = std::move(row);
     } else {

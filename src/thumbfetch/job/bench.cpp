@@ -268,8 +268,9 @@ BenchInput bench_input(const BenchConfig& c, std::optional<ServedCorpus>& server
                                  : fmt::format("{} URLs", in.urls.size());
   } else {
     const fs::path corpus = c.corpus_dir.empty() ? c.work_dir / "corpus" : c.corpus_dir;
-    observer.say(fmt::format("generating {} web-sized photo-like images in {} (kept for next time)",
-                             c.serve_images, corpus.string()));
+    observer.say(
+        fmt::format("corpus: {} web-sized photo-like images in {} (made once, then reused)",
+                    c.serve_images, corpus.string()));
     init_vips("thumbfetch");
     if (auto st = write_synthetic_corpus(corpus, c.serve_images); !st) {
       throw SetupError("cannot write the corpus: " + st.error().message);

@@ -17,10 +17,21 @@ FetchJob FetchJob::plan(FetchConfig config, const JobObserver& observer, std::st
   std::vector<StageTime> stages;
   StageTimer timer(stages, "plan");
   check_link_source(config.source);  // before anything is created or requested
+  CancelFlag cancel(stop);
+  // A list is read before the folder is made (an empty one creates nothing); the API is asked
+  // only once the folder is ours, so a refused run spends none of the quota.
+  Links links;
+  if (!config.source.imgur)
+    links = collect_links(config.source, config.policy, observer, cancel.get());
+  if (!config.source.imgur && links.urls.empty() && links.invalid.empty())
+    throw NothingToDo(links.why_empty);
   OutputFolder folder = OutputFolder::open(config.out_dir, config.command, config.wait, stop);
   FetchJob job(std::move(config), std::move(folder));
-  CancelFlag cancel(stop);
-  job.links_ = collect_links(job.config_.source, job.config_.policy, observer, cancel.get());
+  job.links_ = job.config_.source.imgur
+                   ? collect_links(job.config_.source, job.config_.policy, observer, cancel.get())
+                   : std::move(links);
+  if (job.links_.urls.empty() && job.links_.invalid.empty())
+    throw NothingToDo(job.links_.why_empty);
   job.plan_items();
   timer.stop();
   job.stages_ = std::move(stages);
@@ -61,10 +72,7 @@ int FetchJob::concurrency() const {
 }
 
 TimeSpent FetchJob::run_time() const {
-  for (const StageTime& s : stages_) {
-    if (s.name == "run") return s.time;
-  }
-  return {};
+  return stage_time(stages_, "run");
 }
 
 void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Landed& landed) {
@@ -77,6 +85,7 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
     if (skip_[i]) {
       results_[i] = skipped_result(previous_[previous_of_[i]], folder_.path());
       tally_.add_skipped();
+      if (landed) landed(i, results_[i]);  // its file is there: the pipeline still needs it
       continue;
     }
     todo.push_back({links_.urls[i], stems_[i]});

@@ -34,8 +34,9 @@ struct FetchConfig {
   std::string command = "thumbfetch fetch";
 };
 
-// Called as each item that was worked on settles (ok or failed; not skipped, not unstarted),
-// one call at a time, from the strategy's thread.
+// Called for each item with an outcome: a resumed one (State::skipped, its file already there)
+// before the transfers start, then each fetched or failed one as it settles, one call at a
+// time, from the strategy's thread. Never for an item the stop left unstarted or cancelled.
 using Landed = std::function<void(size_t item, const FetchResult& result)>;
 
 class FetchJob {

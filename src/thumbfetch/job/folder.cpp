@@ -50,9 +50,9 @@ std::string read_holder(int fd) {
   const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
   std::string text(buf, n > 0 ? static_cast<size_t>(n) : 0);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (char& c : text) {
-    if (c == '\n') c = ',';
-  }
+  std::string joined;
+  for (char c : text) joined += c == '\n' ? std::string(", ") : std::string(1, c);
+  text = std::move(joined);
   return text.empty() ? "a run that is still starting" : text;
 }
 

@@ -15,14 +15,23 @@ std::string name_key(std::string_view stem) {
 
 RowFile row_file_state(const fs::path& dir, const std::string& file, std::uint64_t bytes) {
   if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos ||
-      file.front() == '.') {
-    return RowFile::foreign;
+      file.front() == '.' || file.ends_with(".jsonl")) {
+    return RowFile::foreign;  // not a plain name, or hidden (temp, lock), or a manifest
   }
   std::error_code ec;
   const auto status = fs::symlink_status(dir / file, ec);
   if (ec || !fs::exists(status)) return RowFile::gone;
   if (!fs::is_regular_file(status)) return RowFile::foreign;
   return fs::file_size(dir / file, ec) == bytes && !ec ? RowFile::intact : RowFile::foreign;
+}
+
+void remove_pending_outputs(const fs::path& dir, const std::string& stem) {
+  if (stem.empty() || stem.front() == '.' || stem.find('/') != std::string::npos) return;
+  for (const char* ext : {".jpg", ".png", ".webp"}) {
+    std::error_code ec;
+    if (fs::is_regular_file(fs::symlink_status(dir / (stem + ext), ec)))
+      fs::remove(dir / (stem + ext), ec);
+  }
 }
 
 NameBook::NameBook(const fs::path& dir) {

@@ -53,6 +53,10 @@ enum class RowFile { gone, intact, foreign };
 RowFile row_file_state(const std::filesystem::path& dir, const std::string& file,
                        std::uint64_t bytes);
 
+// Removes what a killed run may have written under `stem` in `dir` just before it died (a
+// "pending" row names it): regular files STEM.jpg, STEM.png, STEM.webp.
+void remove_pending_outputs(const std::filesystem::path& dir, const std::string& stem);
+
 // "photo" from "photo.jpg", lowercase, as names are compared.
 std::string name_key(std::string_view stem);
 

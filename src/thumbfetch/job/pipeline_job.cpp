@@ -11,7 +11,10 @@
 
 #include "thumbfetch/fetch/naming.hpp"
 #include "thumbfetch/job/names.hpp"
+#include "thumbfetch/job/setup_error.hpp"
+#include "thumbfetch/job/thumbs_manifest.hpp"
 #include "thumbfetch/thumbnail/pool.hpp"
+#include "thumbfetch/util/atomic_file.hpp"
 
 namespace thumbfetch {
 
@@ -39,10 +42,20 @@ PipelineJob PipelineJob::plan(PipelineConfig config, const JobObserver& observer
   StageTimer timer(stages, "plan");
   check_link_source(config.source);  // before anything is created or requested
   if (config.worker_exe.empty()) config.worker_exe = fs::read_symlink("/proc/self/exe");
+  CancelFlag cancel(stop);
+  // As for fetch: a list is read before the folder is made, the API asked once it is ours.
+  Links links;
+  if (!config.source.imgur)
+    links = collect_links(config.source, config.policy, observer, cancel.get());
+  if (!config.source.imgur && links.urls.empty() && links.invalid.empty())
+    throw NothingToDo(links.why_empty);
   OutputFolder folder = OutputFolder::open(config.out_dir, config.command, config.wait, stop);
   PipelineJob job(std::move(config), std::move(folder));
-  CancelFlag cancel(stop);
-  job.links_ = collect_links(job.config_.source, job.config_.policy, observer, cancel.get());
+  job.links_ = job.config_.source.imgur
+                   ? collect_links(job.config_.source, job.config_.policy, observer, cancel.get())
+                   : std::move(links);
+  if (job.links_.urls.empty() && job.links_.invalid.empty())
+    throw NothingToDo(job.links_.why_empty);
   job.plan_items();
   timer.stop();
   job.stages_ = std::move(stages);
@@ -56,8 +69,18 @@ void PipelineJob::plan_items() {
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) continue;
-    PreviousRow row{j.value("url", ""), j.value("status", ""), j.value("file", ""), line,
-                    j.value("thumb_bytes", std::uint64_t{0})};
+    PreviousRow row;
+    try {
+      row = {j.value("url", ""),
+             j.value("status", ""),
+             j.value("file", ""),
+             j.value("options", ""),
+             j.value("stem", ""),
+             line,
+             j.value("thumb_bytes", std::uint64_t{0})};
+    } catch (const nlohmann::json::exception&) {
+      continue;  // a field of the wrong type: not one of our rows
+    }
     if (auto it = by_url.find(row.url); it != by_url.end()) {
       previous_[it->second] = std::move(row);
     } else {
@@ -68,11 +91,15 @@ void PipelineJob::plan_items() {
   NameBook names(dir);
   std::vector<RowFile> state(previous_.size(), RowFile::foreign);
   for (size_t r = 0; r < previous_.size(); ++r) {
+    if (previous_[r].status == "pending" && !previous_[r].stem.empty()) {
+      names.own(previous_[r].url, previous_[r].stem + ".pending");  // its stem stays its own
+    }
     if (previous_[r].status != "ok") continue;
     state[r] = row_file_state(dir, previous_[r].file, previous_[r].thumb_bytes);
     if (state[r] != RowFile::foreign) names.own(previous_[r].url, previous_[r].file);
   }
   const size_t n = links_.urls.size();
+  const std::string fingerprint = options_fingerprint(config_.options);
   previous_of_.assign(n, -1);
   skip_.assign(n, false);
   for (size_t i = 0; i < n; ++i) {
@@ -80,20 +107,19 @@ void PipelineJob::plan_items() {
     stems_.push_back(names.claim(url, safe_stem_from_url(url)));
     if (auto it = by_url.find(url); it != by_url.end()) {
       previous_of_[i] = it->second;
-      skip_[i] = state[it->second] == RowFile::intact;
+      // Done only with the same thumbnail options: another --size redoes it.
+      skip_[i] =
+          state[it->second] == RowFile::intact && previous_[it->second].options == fingerprint;
     }
   }
 }
 
 fs::path PipelineJob::originals_dir() const {
-  return folder_ / (config_.keep_originals ? "originals" : ".staging");
+  return folder_ / (config_.keep_originals ? "originals" : ".thumbfetch-staging");
 }
 
 TimeSpent PipelineJob::run_time() const {
-  for (const StageTime& s : stages_) {
-    if (s.name == "run") return s.time;
-  }
-  return {};
+  return stage_time(stages_, "run");
 }
 
 std::string PipelineJob::row_for(size_t i) const {
@@ -107,6 +133,7 @@ std::string PipelineJob::row_for(size_t i) const {
                       ? ("originals/" + r.download.file.filename().string())
                       : "";
   j["stage"] = r.state == PipelineResult::State::failed ? r.stage : "";
+  j["options"] = options_fingerprint(config_.options);
   j["http_code"] = r.download.http_code;
   j["bytes"] = r.download.bytes;
   j["content_type"] = r.download.content_type;
@@ -120,6 +147,18 @@ std::string PipelineJob::row_for(size_t i) const {
       r.state == PipelineResult::State::failed ? std::string(to_string(r.error.kind)) : "";
   j["error"] = r.state == PipelineResult::State::failed ? r.error.message : "";
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// Just before a URL's thumbnail is redone (other options), its old one goes if still ours.
+void PipelineJob::remove_old_thumbnail(size_t i) const {
+  if (previous_of_[i] < 0) return;
+  const PreviousRow& row = previous_[previous_of_[i]];
+  if (row.status == "pending") return remove_pending_outputs(folder_.path(), row.stem);
+  if (row.status == "ok" &&
+      row_file_state(folder_.path(), row.file, row.thumb_bytes) == RowFile::intact) {
+    std::error_code ec;
+    fs::remove(folder_ / row.file, ec);
+  }
 }
 
 // One URL settled (download failed, or thumbnail done or failed): counted, written, reported.
@@ -197,10 +236,18 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
   FetchJob downloads = FetchJob::plan(std::move(fetch), notes_only, stop);
   downloads.run(notes_only, stop, [&](size_t k, const FetchResult& d) {
     const size_t i = todo_index[k];
-    if (d.ok()) {
+    if (d.state != FetchResult::State::failed) {  // fetched now, or already there
       {
         std::lock_guard lock(mutex);
         results_[i].download = d;
+      }
+      remove_old_thumbnail(i);
+      {
+        // Known as ours before a worker writes it: a kill -9 then leaves no stranger's file.
+        std::lock_guard lock(mutex);
+        manifest.append(
+            Json{{"url", links_.urls[i]}, {"status", "pending"}, {"stem", stems_[i]}}.dump(
+                -1, ' ', false, Json::error_handler_t::replace));
       }
       try {
         // Blocks while the thumbnail queue is full: back-pressure on the downloads.
@@ -241,6 +288,7 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
 
 Status PipelineJob::commit() {
   StageTimer timer(stages_, "commit");
+  remove_stale_temp_files(folder_.path());  // a killed run's workers' leftovers, now gone
   if (!config_.keep_originals && !interrupted_) {
     std::error_code ec;
     fs::remove_all(originals_dir(), ec);  // the staging folder, its lock and manifest

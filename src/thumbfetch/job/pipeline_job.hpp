@@ -2,12 +2,15 @@
 // `run`: download and thumbnail as one streamed pipeline. Each image goes to the thumbnail pool
 // as soon as it has landed (the pool's bounded queue pushes back on the downloads when the
 // thumbnails fall behind), so the wall time approaches the slower stage, not the sum.
-//   DIR/             the thumbnails, named from the URL (names.hpp), and DIR/manifest.jsonl: one
-//                    row per URL (url, status, file, original, stage that failed, http_code,
-//                    bytes, sha256, width, height, attempts, seconds, error_kind, error)
+//   DIR/             the thumbnails, named from the URL (names.hpp), and DIR/run.jsonl: one row
+//                    per URL (url, status, file, original, stage that failed, options, http_code,
+//                    bytes, sha256, width, height, thumb_bytes, attempts, seconds, error_kind,
+//                    error)
 //   DIR/originals/   the downloads with --keep-originals (their own fetch manifest); without it
-//                    they are staged in DIR/.staging/ and each is removed once thumbnailed.
-// Resume: a URL whose row is ok and whose thumbnail is there is skipped; the rest are redone.
+//                    they are staged in DIR/.thumbfetch-staging/ and each is removed once
+//                    thumbnailed.
+// Resume: a URL whose row is ok, made with the same options, and whose thumbnail is there is
+// skipped; the rest are redone (a download already staged or kept is not fetched again).
 // The same three steps as every job: plan (preflight, links, names, resume) → run → commit.
 
 #include <filesystem>
@@ -25,7 +28,7 @@
 
 namespace thumbfetch {
 
-inline constexpr const char* kRunManifestName = "manifest.jsonl";
+inline constexpr const char* kRunManifestName = "run.jsonl";
 
 struct PipelineConfig {
   LinkSource source;
@@ -77,13 +80,14 @@ class PipelineJob {
  private:
   // A row of an earlier run's manifest: its line as written, and what resume needs of it.
   struct PreviousRow {
-    std::string url, status, file, line;
+    std::string url, status, file, options, stem, line;
     std::uint64_t thumb_bytes = 0;
   };
   PipelineJob(PipelineConfig config, OutputFolder folder)
       : config_(std::move(config)), folder_(std::move(folder)) {}
   void plan_items();
   void settle(size_t i, JsonlFile& manifest, const JobObserver& observer);
+  void remove_old_thumbnail(size_t i) const;
   std::string row_for(size_t i) const;
 
   PipelineConfig config_;

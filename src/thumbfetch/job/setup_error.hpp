@@ -20,4 +20,11 @@ class FolderLockedError : public SetupError {
   using SetupError::SetupError;
 };
 
+// The source gave nothing to do (an empty URL list, no image in the inputs, no link from the
+// API): found before anything is created; the CLI says why and exits 1.
+class NothingToDo : public SetupError {
+ public:
+  using SetupError::SetupError;
+};
+
 }  // namespace thumbfetch

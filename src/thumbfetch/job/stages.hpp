@@ -3,6 +3,7 @@
 // job result carries them, and the JSON report and the bench print them.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "thumbfetch/util/stopwatch.hpp"
@@ -33,5 +34,13 @@ class StageTimer {
   Stopwatch clock_;
   bool stopped_ = false;
 };
+
+// The time of the named step ("run"), zeros when it has not run.
+inline TimeSpent stage_time(const std::vector<StageTime>& stages, std::string_view name) {
+  for (const StageTime& s : stages) {
+    if (s.name == name) return s.time;
+  }
+  return {};
+}
 
 }  // namespace thumbfetch

@@ -1,5 +1,6 @@
 #include "thumbfetch/job/thumbs_job.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <unordered_map>
@@ -10,6 +11,7 @@
 
 #include "thumbfetch/job/names.hpp"
 #include "thumbfetch/job/setup_error.hpp"
+#include "thumbfetch/thumbnail/pool.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 #include "thumbfetch/util/sha256.hpp"
@@ -91,15 +93,22 @@ ThumbsJob ThumbsJob::plan(ThumbsConfig config, std::stop_token stop) {
   StageTimer timer(stages, "plan");
   check_inputs_exist(config.inputs);
   if (config.worker_exe.empty()) config.worker_exe = fs::read_symlink("/proc/self/exe");
+  std::vector<fs::path> inputs = collect_inputs(config.inputs, config.recursive);
+  if (inputs.empty()) {
+    throw NothingToDo(fmt::format("no image files in the inputs given{}",
+                                  config.recursive == Recursive::yes
+                                      ? ""
+                                      : " (folders are read one level deep; -r for sub-folders)"));
+  }
   OutputFolder folder = OutputFolder::open(config.out_dir, config.command, config.wait, stop);
   ThumbsJob job(std::move(config), std::move(folder));
-  job.plan_items();
+  job.plan_items(inputs);
   timer.stop();
   job.stages_ = std::move(stages);
   return job;
 }
 
-void ThumbsJob::plan_items() {
+void ThumbsJob::plan_items(const std::vector<fs::path>& inputs) {
   const fs::path& dir = folder_.path();
   previous_ = load_thumbs_manifest(dir);
   std::unordered_map<std::string, long> by_key;
@@ -112,11 +121,13 @@ void ThumbsJob::plan_items() {
     if (row.status == "ok" && row_file_state(dir, row.file, row.bytes) != RowFile::foreign) {
       names.own(row.input, row.file);
       our_outputs.insert(resolved(dir / row.file));
+    } else if (row.status == "pending" && !row.stem.empty()) {
+      names.own(row.input, row.stem + ".pending");  // the stem it was writing under is its own
     }
   }
   const std::string fingerprint = options_fingerprint(config_.options);
   std::unordered_set<std::string> seen;
-  for (const fs::path& in : collect_inputs(config_.inputs, config_.recursive)) {
+  for (const fs::path& in : inputs) {
     ThumbsItem item;
     item.key = input_key(in);
     if (!seen.insert(item.key).second || our_outputs.contains(resolved(in))) continue;
@@ -126,9 +137,6 @@ void ThumbsJob::plan_items() {
     if (item.previous >= 0) {
       const ThumbsRow& row = previous_[item.previous];
       item.skip = config_.skip_existing && already_done(row, in, item.stamp, fingerprint, dir);
-      // Redone: its old thumbnail, still ours, goes (commits never replace a file).
-      std::error_code ec;
-      if (!item.skip && output_intact(row, dir)) fs::remove(dir / row.file, ec);
     }
     items_.push_back(std::move(item));
   }
@@ -139,10 +147,17 @@ int ThumbsJob::workers() const {
 }
 
 TimeSpent ThumbsJob::run_time() const {
-  for (const StageTime& s : stages_) {
-    if (s.name == "run") return s.time;
-  }
-  return {};
+  return stage_time(stages_, "run");
+}
+
+ThumbsRow ThumbsJob::pending_row(size_t i) const {
+  ThumbsRow row;
+  row.input = items_[i].key;
+  row.status = "pending";
+  row.stem = items_[i].job.output_stem.filename().string();
+  row.stamp = items_[i].stamp;
+  row.options = options_fingerprint(config_.options);
+  return row;
 }
 
 ThumbsRow ThumbsJob::row_for(size_t i) const {
@@ -173,24 +188,44 @@ ThumbsRow ThumbsJob::row_for(size_t i) const {
   return row;
 }
 
+// One image settled in the pool (one call at a time): counted, written, reported.
+void ThumbsJob::settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobObserver& observer) {
+  std::lock_guard lock(*mutex_);
+  results_[i] = std::move(r);
+  const ThumbResult& done = results_[i];
+  if (done.state == ThumbResult::State::done) {
+    tally_.add_ok();
+  } else {
+    tally_.add_failure(done.error.kind);
+    if (done.error.kind == ErrorKind::cancelled) return;  // never started: no row, no line
+  }
+  manifest.append(row_for(i).to_json_line());
+  observer.settle("thumbnails", items_[i].job.input.string(),
+                  done.state == ThumbResult::State::failed ? &done.error : nullptr);
+}
+
+// Just before an input is redone, its old thumbnail goes, if it is still ours: a commit never
+// replaces a file, and removing it here rather than at plan time keeps every thumbnail of an
+// interrupted run that never reached its turn.
+void ThumbsJob::remove_old_output(size_t i) const {
+  if (items_[i].previous < 0) return;
+  const ThumbsRow& row = previous_[items_[i].previous];
+  if (row.status == "pending") return remove_pending_outputs(folder_.path(), row.stem);
+  if (row.status == "ok" &&
+      row_file_state(folder_.path(), row.file, row.bytes) == RowFile::intact) {
+    std::error_code ec;
+    fs::remove(folder_ / row.file, ec);
+  }
+}
+
 void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
   StageTimer timer(stages_, "run");
-  results_.assign(items_.size(), ThumbResult{});
-  input_sha256_.assign(items_.size(), std::string());
-  std::vector<ThumbJob> todo;
-  std::unordered_map<std::string, size_t> index_of;  // output stem -> item
-  for (size_t i = 0; i < items_.size(); ++i) {
-    if (items_[i].skip) {
-      results_[i].state = ThumbResult::State::skipped;
-      results_[i].done.output = folder_ / previous_[items_[i].previous].file;
-      tally_.add_skipped();
-      continue;
-    }
-    index_of.emplace(items_[i].job.output_stem.string(), i);
-    todo.push_back(items_[i].job);
-  }
-  observer.start("thumbnails", items_.size(), items_.size() - todo.size());
-
+  const size_t n = items_.size();
+  results_.assign(n, ThumbResult{});
+  input_sha256_.assign(n, std::string());
+  const auto skipped =
+      std::count_if(items_.begin(), items_.end(), [](const auto& it) { return it.skip; });
+  observer.start("thumbnails", n, static_cast<std::uint64_t>(skipped));
   CancelFlag cancel(stop);
   ThumbRunConfig run;
   run.options = config_.options;
@@ -198,30 +233,35 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
   run.timeout_seconds = config_.timeout_seconds;
   run.worker_exe = config_.worker_exe;
   run.cancel = cancel.get();
-  auto strategy = make_thumb_strategy(config_.strategy, run);
   JsonlFile manifest(folder_ / kThumbsManifestName);
-  auto on_settled = [&](const ThumbJob& job, const ThumbResult& r) {
-    const size_t i = index_of.at(job.output_stem.string());
-    results_[i] = r;
-    if (r.state == ThumbResult::State::done) input_sha256_[i] = file_sha256(job.input);
-    manifest.append(row_for(i).to_json_line());
-    observer.settle("thumbnails", job.input.string(),
-                    r.state == ThumbResult::State::failed ? &r.error : nullptr);
-  };
-  std::vector<ThumbResult> done = strategy->run(todo, on_settled);
-  for (size_t k = 0; k < done.size(); ++k) {
-    const size_t i = index_of.at(todo[k].output_stem.string());
-    if (done[k].state == ThumbResult::State::done)
-      tally_.add_ok();
-    else
-      tally_.add_failure(done[k].error.kind);
-    results_[i] = std::move(done[k]);
+  ThumbPool pool(config_.strategy, run, [&](size_t i, const ThumbJob&, ThumbResult r) {
+    settle(i, std::move(r), manifest, observer);
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (items_[i].skip) {
+      std::lock_guard lock(*mutex_);
+      results_[i].state = ThumbResult::State::skipped;
+      results_[i].done.output = folder_ / previous_[items_[i].previous].file;
+      tally_.add_skipped();
+      continue;
+    }
+    if (!cancel.is_set()) {
+      // Hashed here, on the submitting thread, while the workers decode earlier images.
+      input_sha256_[i] = file_sha256(items_[i].job.input);
+      remove_old_output(i);
+      std::lock_guard lock(*mutex_);
+      manifest.append(pending_row(i).to_json_line());
+    }
+    pool.submit(items_[i].job, i);  // after a stop the pool settles it at once as not started
   }
+  pool.wait();
   interrupted_ = cancel.is_set();
 }
 
 Status ThumbsJob::commit() {
   StageTimer timer(stages_, "commit");
+  // Temp files of a killed run's workers that were still dying when this run began.
+  remove_stale_temp_files(folder_.path());
   std::unordered_set<std::string_view> in_run;
   for (const ThumbsItem& item : items_) in_run.insert(item.key);
   JsonlFile manifest(folder_ / kThumbsManifestName);

@@ -10,6 +10,8 @@
 // Throws SetupError from plan() only; per-item failures are results.
 
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "thumbfetch/job/thumbs_manifest.hpp"
 #include "thumbfetch/report/tally.hpp"
 #include "thumbfetch/thumbnail/strategy.hpp"
+#include "thumbfetch/util/jsonl_file.hpp"
 
 namespace thumbfetch {
 
@@ -69,8 +72,11 @@ class ThumbsJob {
  private:
   ThumbsJob(ThumbsConfig config, OutputFolder folder)
       : config_(std::move(config)), folder_(std::move(folder)) {}
-  void plan_items();
+  void plan_items(const std::vector<std::filesystem::path>& inputs);
   ThumbsRow row_for(size_t i) const;
+  ThumbsRow pending_row(size_t i) const;
+  void settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobObserver& observer);
+  void remove_old_output(size_t i) const;
 
   ThumbsConfig config_;
   OutputFolder folder_;
@@ -81,6 +87,8 @@ class ThumbsJob {
   Tally tally_;
   std::vector<StageTime> stages_;
   bool interrupted_ = false;
+  // results_ and tally_: the pool reports from its threads (a pointer keeps the job movable).
+  std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
 };
 
 // The per-image results as JSON (command, strategy, workers, counts, stage times, items with

@@ -16,6 +16,7 @@ std::string ThumbsRow::to_json_line() const {
   j["input"] = input;
   j["file"] = file;
   j["status"] = status;
+  if (!stem.empty()) j["stem"] = stem;
   j["input_bytes"] = stamp.bytes;
   j["input_mtime_ns"] = stamp.mtime_ns;
   j["input_sha256"] = input_sha256;
@@ -50,6 +51,7 @@ std::vector<ThumbsRow> load_thumbs_manifest(const std::filesystem::path& dir) {
       row.input = j.value("input", "");
       row.file = j.value("file", "");
       row.status = j.value("status", "");
+      row.stem = j.value("stem", "");
       row.stamp.bytes = j.value("input_bytes", std::uint64_t{0});
       row.stamp.mtime_ns = j.value("input_mtime_ns", std::int64_t{0});
       row.input_sha256 = j.value("input_sha256", "");

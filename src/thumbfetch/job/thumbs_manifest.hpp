@@ -5,7 +5,8 @@
 // it was made from), options (the fingerprint of every setting that changes the output bytes),
 // width, height, bytes, decoder, seconds, error_kind, error. Resume skips an input only when its
 // row is ok, its thumbnail is there with its size, the options are the same and the input is
-// the same (size and mtime, or failing those its content hash).
+// the same (size and mtime, or failing those its content hash). A "pending" row is appended as
+// an input is handed to a worker, so a thumbnail written just before a kill -9 is known as ours.
 
 #include <cstdint>
 #include <filesystem>
@@ -27,7 +28,8 @@ struct InputStamp {
 struct ThumbsRow {
   std::string input;   // absolute, normalised path: the key
   std::string file;    // thumbnail name in the folder ("" when none)
-  std::string status;  // "ok" or "failed"
+  std::string status;  // "ok", "failed", or "pending": handed to a worker, not settled yet
+  std::string stem;    // pending: the name planned for it (a run killed then may have written it)
   InputStamp stamp;
   std::string input_sha256;
   std::string options;  // options_fingerprint()

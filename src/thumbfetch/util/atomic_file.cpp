@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -169,8 +170,14 @@ pid_t temp_file_writer(const std::string& name) {
   return pid;
 }
 
+// Gone: no such process, or a zombie (a killed run's worker not reaped yet still answers kill).
 bool process_is_gone(pid_t pid) {
-  return pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH);
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH)) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
 }
 
 }  // namespace
