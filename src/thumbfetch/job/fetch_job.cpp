@@ -16,22 +16,10 @@ namespace fs = std::filesystem;
 FetchJob FetchJob::plan(FetchConfig config, const JobObserver& observer, std::stop_token stop) {
   std::vector<StageTime> stages;
   StageTimer timer(stages, "plan");
-  check_link_source(config.source);  // before anything is created or requested
-  CancelFlag cancel(stop);
-  // A list is read before the folder is made (an empty one creates nothing); the API is asked
-  // only once the folder is ours, so a refused run spends none of the quota.
-  Links links;
-  if (!config.source.imgur)
-    links = collect_links(config.source, config.policy, observer, cancel.get());
-  if (!config.source.imgur && links.urls.empty() && links.invalid.empty())
-    throw NothingToDo(links.why_empty);
-  OutputFolder folder = OutputFolder::open(config.out_dir, config.command, config.wait, stop);
-  FetchJob job(std::move(config), std::move(folder));
-  job.links_ = job.config_.source.imgur
-                   ? collect_links(job.config_.source, job.config_.policy, observer, cancel.get())
-                   : std::move(links);
-  if (job.links_.urls.empty() && job.links_.invalid.empty())
-    throw NothingToDo(job.links_.why_empty);
+  LinksInFolder got = collect_links_into(config.source, config.policy, config.out_dir,
+                                         config.command, config.wait, observer, stop);
+  FetchJob job(std::move(config), std::move(got.folder));
+  job.links_ = std::move(got.links);
   job.plan_items();
   timer.stop();
   job.stages_ = std::move(stages);

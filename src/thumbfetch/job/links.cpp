@@ -82,4 +82,20 @@ Links collect_links(const LinkSource& s, const FetchPolicy& policy, const JobObs
   return s.imgur ? from_imgur(s, policy, observer, cancel) : from_list(s);
 }
 
+LinksInFolder collect_links_into(const LinkSource& source, const FetchPolicy& policy,
+                                 const std::filesystem::path& out_dir, const std::string& command,
+                                 WaitForLock wait, const JobObserver& observer,
+                                 std::stop_token stop) {
+  check_link_source(source);  // before anything is created or requested
+  CancelFlag cancel(stop);
+  auto nothing = [](const Links& l) { return l.urls.empty() && l.invalid.empty(); };
+  Links links;
+  if (!source.imgur) links = collect_links(source, policy, observer, cancel.get());
+  if (!source.imgur && nothing(links)) throw NothingToDo(links.why_empty);
+  OutputFolder folder = OutputFolder::open(out_dir, command, wait, stop);
+  if (source.imgur) links = collect_links(source, policy, observer, cancel.get());
+  if (nothing(links)) throw NothingToDo(links.why_empty);
+  return {std::move(links), std::move(folder)};
+}
+
 }  // namespace thumbfetch

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "thumbfetch/fetch/types.hpp"
+#include "thumbfetch/job/folder.hpp"
 #include "thumbfetch/job/observer.hpp"
 #include "thumbfetch/source/imgur.hpp"
 #include "thumbfetch/source/url_list.hpp"
@@ -35,5 +36,18 @@ void check_link_source(const LinkSource& source);
 // unless it is standard input. Throws SetupError when the API refuses at once with no link.
 Links collect_links(const LinkSource& source, const FetchPolicy& policy,
                     const JobObserver& observer, const std::atomic<bool>* cancel);
+
+// The links of a run and its output folder, in the order that spends nothing on a refused run:
+// a list is read before the folder is made (an empty one creates nothing), the API is asked only
+// once the folder is ours (a run refused by the lock spends none of the quota). Throws
+// SetupError, NothingToDo when the source gives no link at all.
+struct LinksInFolder {
+  Links links;
+  OutputFolder folder;
+};
+LinksInFolder collect_links_into(const LinkSource& source, const FetchPolicy& policy,
+                                 const std::filesystem::path& out_dir, const std::string& command,
+                                 WaitForLock wait, const JobObserver& observer,
+                                 std::stop_token stop);
 
 }  // namespace thumbfetch

@@ -24,6 +24,11 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Landed images waiting for a thumbnail worker. Deep enough that a burst of downloads never
+// stalls the transfer loop while workers are busy (the loop blocks only beyond it), small
+// enough to bound the disk a slow thumbnail stage lets the staging folder hold.
+constexpr std::size_t kPipelineQueue = 256;
+
 double rounded(double seconds) {
   return std::round(seconds * 1000) / 1000;
 }
@@ -40,22 +45,11 @@ PipelineJob PipelineJob::plan(PipelineConfig config, const JobObserver& observer
                               std::stop_token stop) {
   std::vector<StageTime> stages;
   StageTimer timer(stages, "plan");
-  check_link_source(config.source);  // before anything is created or requested
   if (config.worker_exe.empty()) config.worker_exe = fs::read_symlink("/proc/self/exe");
-  CancelFlag cancel(stop);
-  // As for fetch: a list is read before the folder is made, the API asked once it is ours.
-  Links links;
-  if (!config.source.imgur)
-    links = collect_links(config.source, config.policy, observer, cancel.get());
-  if (!config.source.imgur && links.urls.empty() && links.invalid.empty())
-    throw NothingToDo(links.why_empty);
-  OutputFolder folder = OutputFolder::open(config.out_dir, config.command, config.wait, stop);
-  PipelineJob job(std::move(config), std::move(folder));
-  job.links_ = job.config_.source.imgur
-                   ? collect_links(job.config_.source, job.config_.policy, observer, cancel.get())
-                   : std::move(links);
-  if (job.links_.urls.empty() && job.links_.invalid.empty())
-    throw NothingToDo(job.links_.why_empty);
+  LinksInFolder got = collect_links_into(config.source, config.policy, config.out_dir,
+                                         config.command, config.wait, observer, stop);
+  PipelineJob job(std::move(config), std::move(got.folder));
+  job.links_ = std::move(got.links);
   job.plan_items();
   timer.stop();
   job.stages_ = std::move(stages);
@@ -203,26 +197,25 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
   std::mutex mutex;  // results_, the tally, the manifest and the observer: one caller at a time
   JsonlFile manifest(folder_ / kRunManifestName);
   CancelFlag cancel(stop);
-  ThumbRunConfig thumbs;
-  thumbs.options = config_.options;
-  thumbs.workers = config_.workers;
-  thumbs.timeout_seconds = config_.timeout_seconds;
-  thumbs.worker_exe = config_.worker_exe;
-  thumbs.cancel = cancel.get();
-  ThumbPool pool(config_.thumb_strategy, thumbs, [&](size_t i, const ThumbJob& job, ThumbResult t) {
-    std::lock_guard lock(mutex);
-    PipelineResult& r = results_[i];
-    r.started = t.error.kind != ErrorKind::cancelled;
-    r.state = t.state == ThumbResult::State::done ? PipelineResult::State::ok
-                                                  : PipelineResult::State::failed;
-    r.stage = "thumbnail";
-    r.error = t.error;
-    r.thumbnail = t.done.output;
-    r.thumb = std::move(t);
-    std::error_code ec;
-    if (!config_.keep_originals) fs::remove(job.input, ec);
-    settle(i, manifest, observer);
-  });
+  const ThumbRunConfig thumbs{config_.options, config_.workers, config_.timeout_seconds,
+                              config_.worker_exe, cancel.get()};
+  ThumbPool pool(
+      config_.thumb_strategy, thumbs,
+      [&](size_t i, const ThumbJob& job, ThumbResult t) {
+        std::lock_guard lock(mutex);
+        PipelineResult& r = results_[i];
+        r.started = t.error.kind != ErrorKind::cancelled;
+        r.state = t.state == ThumbResult::State::done ? PipelineResult::State::ok
+                                                      : PipelineResult::State::failed;
+        r.stage = "thumbnail";
+        r.error = t.error;
+        r.thumbnail = t.done.output;
+        r.thumb = std::move(t);
+        std::error_code ec;
+        if (!config_.keep_originals) fs::remove(job.input, ec);
+        settle(i, manifest, observer);
+      },
+      kPipelineQueue);
 
   FetchConfig fetch;
   fetch.source.given = std::move(todo);

@@ -227,12 +227,8 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
       std::count_if(items_.begin(), items_.end(), [](const auto& it) { return it.skip; });
   observer.start("thumbnails", n, static_cast<std::uint64_t>(skipped));
   CancelFlag cancel(stop);
-  ThumbRunConfig run;
-  run.options = config_.options;
-  run.workers = config_.workers;
-  run.timeout_seconds = config_.timeout_seconds;
-  run.worker_exe = config_.worker_exe;
-  run.cancel = cancel.get();
+  const ThumbRunConfig run{config_.options, config_.workers, config_.timeout_seconds,
+                           config_.worker_exe, cancel.get()};
   JsonlFile manifest(folder_ / kThumbsManifestName);
   ThumbPool pool(config_.strategy, run, [&](size_t i, const ThumbJob&, ThumbResult r) {
     settle(i, std::move(r), manifest, observer);
