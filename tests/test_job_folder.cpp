@@ -49,7 +49,7 @@ TEST(JobFolder, WaitingEndsWhenStopped) {
     stop.request_stop();
   });
   EXPECT_THROW(OutputFolder::open(dir / "out", "second", WaitForLock::yes, stop.get_token()),
-               SetupError);
+               StoppedBeforeWork);
 }
 
 TEST(JobFolder, AFolderThatCannotBeMadeIsASetupError) {

@@ -34,6 +34,9 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
+  } catch (const StoppedBeforeWork& e) {
+    fmt::print(stderr, "thumbfetch: {}\n", e.what());
+    return kExitInterrupted;
   } catch (const NothingToDo& e) {
     fmt::print(stderr, "thumbfetch: nothing to do: {}\n", e.what());
     return kExitSomeFailed;

@@ -91,7 +91,7 @@ UniqueFd take_lock(const fs::path& dir, const std::string& command, WaitForLock 
       told = true;
     }
     if (stop.stop_requested()) {
-      throw SetupError(fmt::format("interrupted while waiting for {}", dir.string()));
+      throw StoppedBeforeWork(fmt::format("interrupted while waiting for {}", dir.string()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -27,4 +27,10 @@ class NothingToDo : public SetupError {
   using SetupError::SetupError;
 };
 
+// Stopped (Ctrl-C) before any work, e.g. while waiting for a folder's lock: the CLI exits 130.
+class StoppedBeforeWork : public SetupError {
+ public:
+  using SetupError::SetupError;
+};
+
 }  // namespace thumbfetch

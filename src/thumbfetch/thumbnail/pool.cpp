@@ -267,9 +267,12 @@ class ThumbPool::Impl {
   void submit(ThumbJob job, std::size_t tag) {
     {
       std::unique_lock lock(mutex_);
-      has_room_.wait(lock, [&] {
+      // The cancel flag is set by a signal, which notifies no one: look at it every 100 ms, so
+      // a Ctrl-C never waits for a busy (or hung) worker to free a place in the queue.
+      while (!has_room_.wait_for(lock, std::chrono::milliseconds(100), [&] {
         return failed_ || closed_ || queue_.size() < capacity_ || config_.cancelled();
-      });
+      })) {
+      }
       if (failed_) throw std::runtime_error(failure_);
       if (closed_) throw std::logic_error("ThumbPool::submit() after close()");
       if (!config_.cancelled()) {
