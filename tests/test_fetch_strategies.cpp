@@ -14,9 +14,9 @@
 #include "support/temp_dir.hpp"
 #include "thumbfetch/fetch/manifest.hpp"
 #include "thumbfetch/fetch/naming.hpp"
-#include "thumbfetch/job/names.hpp"
 #include "thumbfetch/fetch/strategy.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
+#include "thumbfetch/job/names.hpp"
 #include "thumbfetch/serve/image_server.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/sha256.hpp"
@@ -59,7 +59,8 @@ FetchRun fetch_all(FetchStrategyKind kind, const std::vector<std::string>& urls,
   config.cancel = cancel;
   FetchRun run;
   NameBook names;
-  for (const auto& url : urls) run.items.push_back({url, names.claim(url, safe_stem_from_url(url))});
+  for (const auto& url : urls)
+    run.items.push_back({url, names.claim(url, safe_stem_from_url(url))});
   run.results = make_fetch_strategy(kind, config)->run(run.items, nullptr);
   return run;
 }
