@@ -118,7 +118,7 @@ JobObserver silent() {
 }
 
 Tally fetch_once(const BenchConfig& c, const std::vector<std::string>& urls, FetchStrategyKind kind,
-                 int jobs, const fs::path& dir, std::stop_token stop) {
+                 int jobs, const fs::path& dir, const JobObserver& progress, std::stop_token stop) {
   FetchConfig f;
   f.source.given = urls;
   f.out_dir = dir;
@@ -127,13 +127,13 @@ Tally fetch_once(const BenchConfig& c, const std::vector<std::string>& urls, Fet
   f.concurrency = jobs;
   f.command = c.command;
   FetchJob job = FetchJob::plan(std::move(f), silent(), stop);
-  job.run(silent(), stop);
+  job.run(progress, stop);
   (void)job.commit();
   return job.tally();
 }
 
 Tally thumbs_once(const BenchConfig& c, const fs::path& input, ThumbStrategyKind kind, int workers,
-                  const fs::path& dir, std::stop_token stop) {
+                  const fs::path& dir, const JobObserver& progress, std::stop_token stop) {
   ThumbsConfig t;
   t.inputs = {input};
   t.out_dir = dir;
@@ -142,13 +142,13 @@ Tally thumbs_once(const BenchConfig& c, const fs::path& input, ThumbStrategyKind
   t.workers = workers;
   t.command = c.command;
   ThumbsJob job = ThumbsJob::plan(std::move(t), stop);
-  job.run(silent(), stop);
+  job.run(progress, stop);
   (void)job.commit();
   return job.tally();
 }
 
 Tally pipeline_once(const BenchConfig& c, const std::vector<std::string>& urls, const fs::path& dir,
-                    std::stop_token stop) {
+                    const JobObserver& progress, std::stop_token stop) {
   PipelineConfig p;
   p.source.given = urls;
   p.out_dir = dir;
@@ -158,7 +158,7 @@ Tally pipeline_once(const BenchConfig& c, const std::vector<std::string>& urls, 
   p.workers = c.thumb_workers;
   p.command = c.command;
   PipelineJob job = PipelineJob::plan(std::move(p), silent(), stop);
-  job.run(silent(), stop);
+  job.run(progress, stop);
   (void)job.commit();
   return job.tally();
 }
@@ -305,9 +305,10 @@ BenchOutcome run_bench(const BenchConfig& c, const JobObserver& observer, std::s
   out.report.repeat = c.repeat;
 
   observer.say("warm-up: one download and one thumbnail run, not measured");
-  fetch_once(c, in.urls, FetchStrategyKind::async, c.fetch_jobs, w / "warmup-download", stop);
+  fetch_once(c, in.urls, FetchStrategyKind::async, c.fetch_jobs, w / "warmup-download", observer,
+             stop);
   thumbs_once(c, w / "warmup-download", ThumbStrategyKind::threads, c.thumb_workers,
-              w / "warmup-thumbs", stop);
+              w / "warmup-thumbs", observer, stop);
   fs::remove_all(w / "warmup-download", ec);
   fs::remove_all(w / "warmup-thumbs", ec);
 
@@ -320,38 +321,39 @@ BenchOutcome run_bench(const BenchConfig& c, const JobObserver& observer, std::s
   const int j = c.fetch_jobs, k = c.thumb_workers;
   add(make_row("download", "Download one after another (serial)", "serial", 1, n), fetched, fetched,
       [&](const fs::path& d) {
-        return fetch_once(c, in.urls, FetchStrategyKind::serial, 1, d, stop);
+        return fetch_once(c, in.urls, FetchStrategyKind::serial, 1, d, observer, stop);
       });
   add(make_row("download", fmt::format("Download with {} threads (threads)", j), "threads", j, n),
       w / "download-threads", fetched, [&](const fs::path& d) {
-        return fetch_once(c, in.urls, FetchStrategyKind::threads, j, d, stop);
+        return fetch_once(c, in.urls, FetchStrategyKind::threads, j, d, observer, stop);
       });
   add(make_row("download", fmt::format("Download with {} concurrent transfers (async)", j), "async",
                j, n),
       w / "download-async", fetched, [&](const fs::path& d) {
-        return fetch_once(c, in.urls, FetchStrategyKind::async, j, d, stop);
+        return fetch_once(c, in.urls, FetchStrategyKind::async, j, d, observer, stop);
       });
 
   const fs::path thumbs = w / "thumbs-serial";
   const int images = static_cast<int>(output_images(fetched).size());
   add(make_row("thumbnails", "Thumbnails one after another (serial)", "serial", 1, images), thumbs,
       thumbs, [&](const fs::path& d) {
-        return thumbs_once(c, fetched, ThumbStrategyKind::serial, 1, d, stop);
+        return thumbs_once(c, fetched, ThumbStrategyKind::serial, 1, d, observer, stop);
       });
   add(make_row("thumbnails", fmt::format("Thumbnails on {} threads (threads)", k), "threads", k,
                images),
       w / "thumbs-threads", thumbs, [&](const fs::path& d) {
-        return thumbs_once(c, fetched, ThumbStrategyKind::threads, k, d, stop);
+        return thumbs_once(c, fetched, ThumbStrategyKind::threads, k, d, observer, stop);
       });
   add(make_row("thumbnails", fmt::format("Thumbnails in {} worker processes (processes)", k),
                "processes", k, images),
       w / "thumbs-processes", thumbs, [&](const fs::path& d) {
-        return thumbs_once(c, fetched, ThumbStrategyKind::processes, k, d, stop);
+        return thumbs_once(c, fetched, ThumbStrategyKind::processes, k, d, observer, stop);
       });
   add(make_row("pipeline",
                fmt::format("Download and thumbnail streamed (run: async x{}, threads x{})", j, k),
                "run", j, n),
-      w / "run", thumbs, [&](const fs::path& d) { return pipeline_once(c, in.urls, d, stop); });
+      w / "run", thumbs,
+      [&](const fs::path& d) { return pipeline_once(c, in.urls, d, observer, stop); });
   out.thumbnails = thumbs;
   return out;
 }
