@@ -287,6 +287,85 @@ BenchInput bench_input(const BenchConfig& c, std::optional<ServedCorpus>& server
 
 }  // namespace
 
+namespace {
+
+// One bench run: the input, where the runs write, and the report they fill, row by row.
+struct Bench {
+  const BenchConfig& c;
+  const std::vector<std::string>& urls;
+  const JobObserver& observer;
+  std::stop_token stop;
+  BenchReport& report;
+
+  fs::path dir(const std::string& name) const { return c.work_dir / name; }
+
+  // Measures one approach into `out` and compares its files with `reference`'s.
+  template <typename Run>
+  void add(BenchRow row, const fs::path& out, const fs::path& reference, Run&& run) {
+    measure_row(row, c.repeat, out, observer, stop, run);
+    if (out != reference) row.mismatch = compare_outputs(reference, out);
+    report.rows.push_back(std::move(row));
+  }
+
+  void warm_up() {
+    observer.say("warm-up: one download and one thumbnail run, not measured");
+    fetch_once(c, urls, FetchStrategyKind::async, c.fetch_jobs, dir("warmup-download"), observer,
+               stop);
+    thumbs_once(c, dir("warmup-download"), ThumbStrategyKind::threads, c.thumb_workers,
+                dir("warmup-thumbs"), observer, stop);
+    std::error_code ec;
+    fs::remove_all(dir("warmup-download"), ec);
+    fs::remove_all(dir("warmup-thumbs"), ec);
+  }
+
+  void downloads() {
+    const int n = static_cast<int>(urls.size()), j = c.fetch_jobs;
+    const fs::path serial = dir("download-serial");
+    auto fetch = [&](FetchStrategyKind kind, int jobs) {
+      return [&, kind, jobs](const fs::path& d) {
+        return fetch_once(c, urls, kind, jobs, d, observer, stop);
+      };
+    };
+    add(make_row("download", "Download one after another (serial)", "serial", 1, n), serial, serial,
+        fetch(FetchStrategyKind::serial, 1));
+    add(make_row("download", fmt::format("Download with {} threads (threads)", j), "threads", j, n),
+        dir("download-threads"), serial, fetch(FetchStrategyKind::threads, j));
+    add(make_row("download", fmt::format("Download with {} concurrent transfers (async)", j),
+                 "async", j, n),
+        dir("download-async"), serial, fetch(FetchStrategyKind::async, j));
+  }
+
+  // Thumbnails of the serial download's files.
+  void thumbnails() {
+    const fs::path input = dir("download-serial"), serial = dir("thumbs-serial");
+    const int n = static_cast<int>(output_images(input).size()), k = c.thumb_workers;
+    auto thumbs = [&](ThumbStrategyKind kind, int workers) {
+      return [&, kind, workers](const fs::path& d) {
+        return thumbs_once(c, input, kind, workers, d, observer, stop);
+      };
+    };
+    add(make_row("thumbnails", "Thumbnails one after another (serial)", "serial", 1, n), serial,
+        serial, thumbs(ThumbStrategyKind::serial, 1));
+    add(make_row("thumbnails", fmt::format("Thumbnails on {} threads (threads)", k), "threads", k,
+                 n),
+        dir("thumbs-threads"), serial, thumbs(ThumbStrategyKind::threads, k));
+    add(make_row("thumbnails", fmt::format("Thumbnails in {} worker processes (processes)", k),
+                 "processes", k, n),
+        dir("thumbs-processes"), serial, thumbs(ThumbStrategyKind::processes, k));
+  }
+
+  void pipeline() {
+    add(make_row("pipeline",
+                 fmt::format("Download and thumbnail streamed (run: async x{}, threads x{})",
+                             c.fetch_jobs, c.thumb_workers),
+                 "run", c.fetch_jobs, static_cast<int>(urls.size())),
+        dir("run"), dir("thumbs-serial"),
+        [&](const fs::path& d) { return pipeline_once(c, urls, d, observer, stop); });
+  }
+};
+
+}  // namespace
+
 BenchOutcome run_bench(const BenchConfig& c, const JobObserver& observer, std::stop_token stop) {
   std::error_code ec;
   fs::create_directories(c.work_dir, ec);
@@ -296,65 +375,17 @@ BenchOutcome run_bench(const BenchConfig& c, const JobObserver& observer, std::s
   }
   std::optional<ServedCorpus> server;
   const BenchInput in = bench_input(c, server, observer, stop);
-  const int n = static_cast<int>(in.urls.size());
-  const fs::path w = c.work_dir;
   BenchOutcome out;
   out.report.title = "thumbfetch bench";
   out.report.machine = describe_machine();
   out.report.source = in.source;
   out.report.repeat = c.repeat;
-
-  observer.say("warm-up: one download and one thumbnail run, not measured");
-  fetch_once(c, in.urls, FetchStrategyKind::async, c.fetch_jobs, w / "warmup-download", observer,
-             stop);
-  thumbs_once(c, w / "warmup-download", ThumbStrategyKind::threads, c.thumb_workers,
-              w / "warmup-thumbs", observer, stop);
-  fs::remove_all(w / "warmup-download", ec);
-  fs::remove_all(w / "warmup-thumbs", ec);
-
-  auto add = [&](BenchRow row, const fs::path& dir, const fs::path& reference, auto&& run) {
-    measure_row(row, c.repeat, dir, observer, stop, run);
-    if (!reference.empty() && dir != reference) row.mismatch = compare_outputs(reference, dir);
-    out.report.rows.push_back(std::move(row));
-  };
-  const fs::path fetched = w / "download-serial";
-  const int j = c.fetch_jobs, k = c.thumb_workers;
-  add(make_row("download", "Download one after another (serial)", "serial", 1, n), fetched, fetched,
-      [&](const fs::path& d) {
-        return fetch_once(c, in.urls, FetchStrategyKind::serial, 1, d, observer, stop);
-      });
-  add(make_row("download", fmt::format("Download with {} threads (threads)", j), "threads", j, n),
-      w / "download-threads", fetched, [&](const fs::path& d) {
-        return fetch_once(c, in.urls, FetchStrategyKind::threads, j, d, observer, stop);
-      });
-  add(make_row("download", fmt::format("Download with {} concurrent transfers (async)", j), "async",
-               j, n),
-      w / "download-async", fetched, [&](const fs::path& d) {
-        return fetch_once(c, in.urls, FetchStrategyKind::async, j, d, observer, stop);
-      });
-
-  const fs::path thumbs = w / "thumbs-serial";
-  const int images = static_cast<int>(output_images(fetched).size());
-  add(make_row("thumbnails", "Thumbnails one after another (serial)", "serial", 1, images), thumbs,
-      thumbs, [&](const fs::path& d) {
-        return thumbs_once(c, fetched, ThumbStrategyKind::serial, 1, d, observer, stop);
-      });
-  add(make_row("thumbnails", fmt::format("Thumbnails on {} threads (threads)", k), "threads", k,
-               images),
-      w / "thumbs-threads", thumbs, [&](const fs::path& d) {
-        return thumbs_once(c, fetched, ThumbStrategyKind::threads, k, d, observer, stop);
-      });
-  add(make_row("thumbnails", fmt::format("Thumbnails in {} worker processes (processes)", k),
-               "processes", k, images),
-      w / "thumbs-processes", thumbs, [&](const fs::path& d) {
-        return thumbs_once(c, fetched, ThumbStrategyKind::processes, k, d, observer, stop);
-      });
-  add(make_row("pipeline",
-               fmt::format("Download and thumbnail streamed (run: async x{}, threads x{})", j, k),
-               "run", j, n),
-      w / "run", thumbs,
-      [&](const fs::path& d) { return pipeline_once(c, in.urls, d, observer, stop); });
-  out.thumbnails = thumbs;
+  Bench bench{c, in.urls, observer, stop, out.report};
+  bench.warm_up();
+  bench.downloads();
+  bench.thumbnails();
+  bench.pipeline();
+  out.thumbnails = c.work_dir / "thumbs-serial";
   return out;
 }
 

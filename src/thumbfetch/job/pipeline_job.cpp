@@ -194,29 +194,16 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
   }
   if (todo.empty()) return;
 
-  std::mutex mutex;  // results_, the tally, the manifest and the observer: one caller at a time
-  JsonlFile manifest(folder_ / kRunManifestName);
   CancelFlag cancel(stop);
+  Shared shared{{}, JsonlFile(folder_ / kRunManifestName), observer};
   const ThumbRunConfig thumbs{config_.options, config_.workers, config_.timeout_seconds,
                               config_.worker_exe, cancel.get()};
   ThumbPool pool(
       config_.thumb_strategy, thumbs,
       [&](size_t i, const ThumbJob& job, ThumbResult t) {
-        std::lock_guard lock(mutex);
-        PipelineResult& r = results_[i];
-        r.started = t.error.kind != ErrorKind::cancelled;
-        r.state = t.state == ThumbResult::State::done ? PipelineResult::State::ok
-                                                      : PipelineResult::State::failed;
-        r.stage = "thumbnail";
-        r.error = t.error;
-        r.thumbnail = t.done.output;
-        r.thumb = std::move(t);
-        std::error_code ec;
-        if (!config_.keep_originals) fs::remove(job.input, ec);
-        settle(i, manifest, observer);
+        thumbnail_settled(shared, i, job, std::move(t));
       },
       kPipelineQueue);
-
   FetchConfig fetch;
   fetch.source.given = std::move(todo);
   fetch.out_dir = originals_dir();
@@ -228,45 +215,10 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
   notes_only.note = observer.note;
   FetchJob downloads = FetchJob::plan(std::move(fetch), notes_only, stop);
   downloads.run(notes_only, stop, [&](size_t k, const FetchResult& d) {
-    const size_t i = todo_index[k];
-    if (d.state != FetchResult::State::failed) {  // fetched now, or already there
-      {
-        std::lock_guard lock(mutex);
-        results_[i].download = d;
-      }
-      remove_old_thumbnail(i);
-      {
-        // Known as ours before a worker writes it: a kill -9 then leaves no stranger's file.
-        std::lock_guard lock(mutex);
-        manifest.append(
-            Json{{"url", links_.urls[i]}, {"status", "pending"}, {"stem", stems_[i]}}.dump(
-                -1, ' ', false, Json::error_handler_t::replace));
-      }
-      try {
-        // Blocks while the thumbnail queue is full: back-pressure on the downloads.
-        pool.submit(ThumbJob{d.file, folder_ / stems_[i]}, i);
-        return;
-      } catch (const std::exception& e) {
-        // The pool has failed (no worker can start): wait() below rethrows it for the run;
-        // this item is settled here, as the callback must not throw into the fetch loop.
-        std::lock_guard lock(mutex);
-        results_[i].error = make_error(ErrorKind::internal, e.what());
-        results_[i].stage = "thumbnail";
-        results_[i].started = true;
-        settle(i, manifest, observer);
-        return;
-      }
-    }
-    std::lock_guard lock(mutex);
-    PipelineResult& r = results_[i];
-    r.started = true;
-    r.download = d;
-    r.stage = "download";
-    r.error = d.error;
-    settle(i, manifest, observer);
+    download_landed(shared, pool, todo_index[k], d);
   });
   pool.wait();
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(shared.mutex);
   for (const FetchResult& d : downloads.results()) {
     // Stopped before or while downloading: never reached the landed callback.
     if (d.state == FetchResult::State::failed &&
@@ -277,6 +229,59 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
   if (auto st = downloads.commit(); !st)
     observer.say("cannot write the download manifest: " + st.error().message);
   interrupted_ = cancel.is_set();
+}
+
+// A thumbnail settled in the pool (done, failed, or never started after a stop).
+void PipelineJob::thumbnail_settled(Shared& shared, size_t i, const ThumbJob& job, ThumbResult t) {
+  std::lock_guard lock(shared.mutex);
+  PipelineResult& r = results_[i];
+  r.started = t.error.kind != ErrorKind::cancelled;
+  r.state = t.state == ThumbResult::State::done ? PipelineResult::State::ok
+                                                : PipelineResult::State::failed;
+  r.stage = "thumbnail";
+  r.error = t.error;
+  r.thumbnail = t.done.output;
+  r.thumb = std::move(t);
+  // A staged original has served its purpose once its thumbnail is settled; one whose turn never
+  // came stays for the next run.
+  std::error_code ec;
+  if (!config_.keep_originals && r.started) fs::remove(job.input, ec);
+  settle(i, shared.manifest, shared.observer);
+}
+
+// A download settled (from the fetch loop): to the thumbnail pool when its file is there, else
+// settled as a download failure. Never throws into the fetch loop.
+void PipelineJob::download_landed(Shared& shared, ThumbPool& pool, size_t i, const FetchResult& d) {
+  if (d.state == FetchResult::State::failed) {
+    std::lock_guard lock(shared.mutex);
+    PipelineResult& r = results_[i];
+    r.started = true;
+    r.download = d;
+    r.stage = "download";
+    r.error = d.error;
+    settle(i, shared.manifest, shared.observer);
+    return;
+  }
+  remove_old_thumbnail(i);
+  {
+    std::lock_guard lock(shared.mutex);
+    results_[i].download = d;
+    // Known as ours before a worker writes it: a kill -9 then leaves no stranger's file.
+    shared.manifest.append(
+        Json{{"url", links_.urls[i]}, {"status", "pending"}, {"stem", stems_[i]}}.dump(
+            -1, ' ', false, Json::error_handler_t::replace));
+  }
+  try {
+    // Blocks while the thumbnail queue is full: back-pressure on the downloads.
+    pool.submit(ThumbJob{d.file, folder_ / stems_[i]}, i);
+  } catch (const std::exception& e) {
+    // The pool has failed (no worker can start): its wait() rethrows that for the run.
+    std::lock_guard lock(shared.mutex);
+    results_[i].error = make_error(ErrorKind::internal, e.what());
+    results_[i].stage = "thumbnail";
+    results_[i].started = true;
+    settle(i, shared.manifest, shared.observer);
+  }
 }
 
 Status PipelineJob::commit() {

@@ -14,6 +14,7 @@
 // The same three steps as every job: plan (preflight, links, names, resume) → run → commit.
 
 #include <filesystem>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "thumbfetch/job/observer.hpp"
 #include "thumbfetch/job/stages.hpp"
 #include "thumbfetch/report/tally.hpp"
+#include "thumbfetch/thumbnail/pool.hpp"
 #include "thumbfetch/thumbnail/strategy.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 
@@ -86,6 +88,14 @@ class PipelineJob {
   PipelineJob(PipelineConfig config, OutputFolder folder)
       : config_(std::move(config)), folder_(std::move(folder)) {}
   void plan_items();
+  // What the fetch loop's and the pool's callbacks share while a run goes on.
+  struct Shared {
+    std::mutex mutex;  // results_, the tally, the manifest and the observer: one at a time
+    JsonlFile manifest;
+    const JobObserver& observer;
+  };
+  void thumbnail_settled(Shared& shared, size_t i, const ThumbJob& job, ThumbResult t);
+  void download_landed(Shared& shared, ThumbPool& pool, size_t i, const FetchResult& d);
   void settle(size_t i, JsonlFile& manifest, const JobObserver& observer);
   void remove_old_thumbnail(size_t i) const;
   std::string row_for(size_t i) const;
