@@ -6,6 +6,7 @@
 
 #include "thumbfetch/fetch/manifest.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
+#include "thumbfetch/job/names.hpp"
 #include "thumbfetch/util/sha256.hpp"
 #include "thumbfetch/util/units.hpp"
 
@@ -74,9 +75,10 @@ TEST(FetchManifest, LatestRowPerUrlAndTornLinesIgnored) {
   const auto rows = load_manifest(dir);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].status, "ok");
-  EXPECT_TRUE(row_is_complete_on_disk(rows[0], dir));
-  EXPECT_FALSE(row_is_complete_on_disk(rows[1], dir));  // b.jpg is not there
+  EXPECT_EQ(row_file_state(dir, rows[0].file, rows[0].bytes), RowFile::intact);
+  EXPECT_NE(row_file_state(dir, rows[1].file, rows[1].bytes),
+            RowFile::intact);  // b.jpg is not there
   ManifestRow evil{.url = "x", .file = "../etc/passwd", .status = "ok"};
-  EXPECT_FALSE(row_is_complete_on_disk(evil, dir));
+  EXPECT_NE(row_file_state(dir, evil.file, evil.bytes), RowFile::intact);
   fs::remove_all(dir);
 }

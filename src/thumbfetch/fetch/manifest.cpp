@@ -106,15 +106,4 @@ std::vector<ManifestRow> load_manifest(const fs::path& dir) {
   return rows;
 }
 
-bool row_is_complete_on_disk(const ManifestRow& row, const fs::path& dir) {
-  if (row.status != "ok" || row.file.empty()) return false;
-  // Only a plain name in the folder counts: an edited manifest cannot point elsewhere.
-  if (row.file.find('/') != std::string::npos || row.file == "." || row.file == "..") {
-    return false;
-  }
-  std::error_code ec;
-  const auto size = fs::file_size(dir / row.file, ec);
-  return !ec && size == row.bytes;
-}
-
 }  // namespace thumbfetch

@@ -44,9 +44,6 @@ FetchResult skipped_result(const ManifestRow& row, const std::filesystem::path& 
 // lines that do not parse (a torn last line) are skipped.
 std::vector<ManifestRow> load_manifest(const std::filesystem::path& dir);
 
-// True when `row` is a completed download whose file is still there with its size.
-bool row_is_complete_on_disk(const ManifestRow& row, const std::filesystem::path& dir);
-
 // Appends rows as items settle; rewrite() replaces the file with the compacted rows.
 class ManifestWriter {
  public:

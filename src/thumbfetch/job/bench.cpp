@@ -192,11 +192,6 @@ BenchRow make_row(std::string step, std::string approach, std::string strategy, 
   return row;
 }
 
-std::string sha_of(const fs::path& p) {
-  auto data = read_file(p);
-  return data ? sha256_hex(*data) : std::string();
-}
-
 }  // namespace
 
 std::vector<fs::path> output_images(const fs::path& dir) {
@@ -220,7 +215,7 @@ std::string compare_outputs(const fs::path& reference, const fs::path& other) {
     auto it = got.find(name);
     if (it == got.end())
       ++missing;
-    else if (sha_of(path) != sha_of(it->second))
+    else if (file_sha256(path) != file_sha256(it->second))
       ++differ;
   }
   for (const auto& [name, path] : got) extra += ref.contains(name) ? 0 : 1;

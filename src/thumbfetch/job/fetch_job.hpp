@@ -48,10 +48,8 @@ class FetchJob {
 
   const FetchConfig& config() const { return config_; }
   const std::vector<std::string>& urls() const { return links_.urls; }
-  const std::string& why_empty() const { return links_.why_empty; }
   // results()[i] belongs to urls()[i]; a resumed URL comes back as State::skipped.
   const std::vector<FetchResult>& results() const { return results_; }
-  bool skipped(size_t i) const { return skip_[i]; }
   size_t to_fetch() const {
     return static_cast<size_t>(std::count(skip_.begin(), skip_.end(), false));
   }

@@ -50,17 +50,12 @@ void NameBook::own(const std::string& key, const std::string& file_name) {
   stem_owner_[stem] = key;
 }
 
-void NameBook::reserve(const std::string& stem) {
-  reserved_.insert(name_key(stem));
-}
-
 std::string NameBook::owned_file(const std::string& key) const {
   auto it = key_file_.find(key);
   return it == key_file_.end() ? std::string() : it->second;
 }
 
 bool NameBook::taken_by_other(const std::string& lower, const std::string& key) const {
-  if (reserved_.contains(lower)) return true;
   if (auto it = stem_owner_.find(lower); it != stem_owner_.end()) return it->second != key;
   // A file with this stem that no row owns: the user's, never to be replaced.
   return folder_stems_.contains(lower);

@@ -30,9 +30,6 @@ class NameBook {
   // taken too). Recorded, so the next claim by another key sees it taken.
   std::string claim(const std::string& key, const std::string& wanted);
 
-  // Marks a stem as never to be used (an input's own name, for instance).
-  void reserve(const std::string& stem);
-
   // The file `key` owned according to the manifest ("" when none).
   std::string owned_file(const std::string& key) const;
 
@@ -42,7 +39,6 @@ class NameBook {
   std::unordered_map<std::string, std::string> stem_owner_;  // lowercase stem -> key
   std::unordered_map<std::string, std::string> key_file_;    // key -> owned file name
   std::unordered_multiset<std::string> folder_stems_;        // lowercase stems of files present
-  std::unordered_set<std::string> reserved_;                 // lowercase
 };
 
 // What became of a file an earlier run's manifest row names: a plain name in the folder that is

@@ -70,7 +70,6 @@ class PipelineJob {
 
   const PipelineConfig& config() const { return config_; }
   const std::vector<std::string>& urls() const { return links_.urls; }
-  const std::string& why_empty() const { return links_.why_empty; }
   const std::vector<PipelineResult>& results() const { return results_; }
   const Tally& tally() const { return tally_; }
   const std::vector<StageTime>& stages() const { return stages_; }

@@ -51,11 +51,6 @@ void check_inputs_exist(const std::vector<fs::path>& inputs) {
   }
 }
 
-std::string file_sha256(const fs::path& path) {
-  auto data = read_file(path);
-  return data ? sha256_hex(*data) : std::string();
-}
-
 bool output_intact(const ThumbsRow& row, const fs::path& dir) {
   if (row.status != "ok" || row.file.empty() || row.file.find('/') != std::string::npos)
     return false;

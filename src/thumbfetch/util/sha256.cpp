@@ -1,5 +1,7 @@
 #include "thumbfetch/util/sha256.hpp"
 
+#include "thumbfetch/util/atomic_file.hpp"
+
 #include <openssl/evp.h>
 
 #include <stdexcept>
@@ -55,6 +57,11 @@ std::string sha256_hex(std::string_view text) {
   Sha256 sha;
   sha.update(text);
   return sha.hex_digest();
+}
+
+std::string file_sha256(const std::filesystem::path& path) {
+  auto data = read_file(path);
+  return data ? sha256_hex(*data) : std::string();
 }
 
 }  // namespace thumbfetch

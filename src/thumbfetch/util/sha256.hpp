@@ -3,6 +3,7 @@
 // in, so it is never read back. OpenSSL's libcrypto does the work (SHA extensions where the CPU
 // has them: several times faster than portable code).
 
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -34,5 +35,8 @@ class Sha256 {
 
 // SHA-256 of `text`, hex.
 std::string sha256_hex(std::string_view text);
+
+// SHA-256 of a file's contents, hex; "" when it cannot be read.
+std::string file_sha256(const std::filesystem::path& path);
 
 }  // namespace thumbfetch
