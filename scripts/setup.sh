@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-packages.sh \
-  build-essential cmake ninja-build pkg-config git \
+  build-essential cmake ninja-build pkg-config git ccache \
   libvips-dev libturbojpeg0-dev libspng-dev libcurl4-openssl-dev libssl-dev \
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev \
   nginx libnginx-mod-http-echo \
