@@ -75,3 +75,57 @@ TEST(ServeHttpRequest, QueryHelpers) {
   EXPECT_EQ(query_without("a=1&fault=redirect&b=2", "fault"), "a=1&b=2");
   EXPECT_EQ(query_without("fault=redirect", "fault"), "");
 }
+
+TEST(ServeHttpRequest, LeadingBlankLinesCountTowardsTheLimit) {
+  // Blank lines before the request line are skipped (RFC 9112 2.2) but not for free: an endless
+  // stream of them is refused like an endless header block, not buffered forever.
+  ParseResult blank = parse_http_request(std::string(kMaxRequestHeadBytes + 1, '\n'));
+  EXPECT_EQ(blank.state, ParseState::error);
+  EXPECT_EQ(blank.error_status, 431);
+  std::string crlf;
+  while (crlf.size() < kMaxRequestHeadBytes) crlf += "\r\n";
+  ParseResult late = parse_http_request(crlf + "GET / HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(late.state, ParseState::error);
+  EXPECT_EQ(late.error_status, 431);
+  // A few are fine.
+  ParseResult few = parse_http_request("\r\n\r\nGET /a HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(few.state, ParseState::complete);
+  EXPECT_EQ(few.consumed, 23u);
+  EXPECT_EQ(few.request.path, "/a");
+}
+
+TEST(ServeHttpRequest, TheScannerNeverLooksAtAByteTwice) {
+  // A head that arrives one byte per read: each call examines only what is new, so the work is
+  // linear in the head, not quadratic (blank lines first, then a long header).
+  std::string head = std::string(4000, '\n') + "GET /x HTTP/1.1\r\nX: " + std::string(8000, 'a') +
+                     "\r\n\r\nGET /next";
+  RequestHeadScanner scanner;
+  ParseResult r;
+  std::size_t fed = 0;
+  while (fed < head.size()) {
+    ++fed;
+    r = scanner.scan(std::string_view(head).substr(0, fed));
+    if (r.state != ParseState::incomplete) break;
+  }
+  ASSERT_EQ(r.state, ParseState::complete);
+  EXPECT_EQ(r.request.path, "/x");
+  EXPECT_EQ(r.consumed, head.size() - 9);
+  EXPECT_EQ(fed, r.consumed);  // complete as soon as the blank line is in
+  EXPECT_EQ(scanner.bytes_examined(), r.consumed);
+  // After reset() it starts afresh on the rest.
+  scanner.reset();
+  EXPECT_EQ(scanner.scan("GET /next HTTP/1.1\n\n").request.path, "/next");
+}
+
+TEST(ServeHttpRequest, RefusesAnEndlessBlankPrefixAsItArrives) {
+  RequestHeadScanner scanner;
+  std::string buffer;
+  ParseResult r;
+  while (r.state == ParseState::incomplete && buffer.size() <= 4 * kMaxRequestHeadBytes) {
+    buffer += "\r\n";
+    r = scanner.scan(buffer);
+  }
+  EXPECT_EQ(r.state, ParseState::error);
+  EXPECT_EQ(r.error_status, 431);
+  EXPECT_LE(buffer.size(), kMaxRequestHeadBytes + 2);
+}

@@ -126,6 +126,21 @@ TEST_F(ServeImageServer, BadRequestsAreRefused) {
   EXPECT_EQ(get("/img/" + name_, "", "DELETE").status, 405);
 }
 
+TEST_F(ServeImageServer, AnEndlessRunOfBlankLinesIsRefusedNotBuffered) {
+  // Blank lines before a request line are skipped, but they count towards the 16 KiB head: a
+  // client that sends nothing else gets 431 and a closed connection, not an ever-growing buffer.
+  UniqueFd fd = connect_loopback(server_->port());
+  std::string blank;
+  while (blank.size() < 20 * 1024) blank += "\r\n";
+  send_all(fd.get(), blank);
+  std::string pending;
+  RawResponse r = read_response(fd.get(), pending);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.status, 431);
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(read_response(fd.get(), pending).eof);
+}
+
 TEST_F(ServeImageServer, ListHasOneAbsoluteUrlPerImage) {
   RawResponse r = get("/list.txt");
   ASSERT_EQ(r.status, 200);

@@ -44,53 +44,12 @@ ParseResult fail(int status) {
   return r;
 }
 
-}  // namespace
-
-const std::string* HttpRequest::header(std::string_view lower_name) const {
-  for (const auto& [name, value] : headers) {
-    if (name == lower_name) return &value;
-  }
-  return nullptr;
-}
-
-ParseResult parse_http_request(std::string_view buffer) {
-  // Robustness (RFC 9112 2.2): ignore empty lines before the request line.
-  std::size_t skip = 0;
-  while (skip < buffer.size() && (buffer[skip] == '\r' || buffer[skip] == '\n')) ++skip;
-  std::string_view view = buffer.substr(skip);
-
-  // Find the end of the head: a blank line, CRLF or bare LF.
-  std::size_t head_end = std::string_view::npos;
-  std::size_t terminator = 0;
-  for (std::size_t i = 0; i < view.size(); ++i) {
-    if (view[i] != '\n') continue;
-    if (i + 1 < view.size() && view[i + 1] == '\n') {
-      head_end = i + 1;
-      terminator = 1;
-      break;
-    }
-    if (i + 2 < view.size() && view[i + 1] == '\r' && view[i + 2] == '\n') {
-      head_end = i + 1;
-      terminator = 2;
-      break;
-    }
-  }
-  if (head_end == std::string_view::npos) {
-    if (view.size() > kMaxRequestHeadBytes) return fail(431);
-    // A request line that is already not HTTP can be refused before the head completes.
-    std::size_t first_space = view.find(' ');
-    std::size_t probe = std::min(view.size(), first_space);
-    for (std::size_t i = 0; i < probe && i < view.size(); ++i) {
-      if (!is_tchar(view[i]) && view[i] != '\r' && view[i] != '\n') return fail(400);
-    }
-    return {};
-  }
-  if (head_end > kMaxRequestHeadBytes) return fail(431);
-
+// Parses a complete head: the request line and header lines, each ending in LF or CRLF, without
+// the blank line. `consumed` is what the caller drops from its input for this request.
+ParseResult parse_head(std::string_view head, std::size_t consumed) {
   ParseResult result;
-  result.consumed = skip + head_end + terminator;
+  result.consumed = consumed;
   HttpRequest& req = result.request;
-  std::string_view head = view.substr(0, head_end);
 
   auto next_line = [&head]() {
     std::size_t nl = head.find('\n');
@@ -162,6 +121,49 @@ ParseResult parse_http_request(std::string_view buffer) {
   }
   result.state = ParseState::complete;
   return result;
+}
+
+}  // namespace
+
+const std::string* HttpRequest::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return &value;
+  }
+  return nullptr;
+}
+
+ParseResult RequestHeadScanner::scan(std::string_view buffer) {
+  for (; pos_ < buffer.size(); ++pos_) {
+    // The limit is checked per byte, so neither blank lines nor a long line escape it.
+    if (pos_ >= kMaxRequestHeadBytes) return fail(431);
+    ++examined_;
+    const char c = buffer[pos_];
+    if (start_ == kNone) {
+      if (c == '\r' || c == '\n') continue;  // a blank line before the request line
+      start_ = pos_;
+      line_start_ = pos_;
+    }
+    if (!method_checked_) {
+      // A request line that is already not HTTP can be refused before the head completes.
+      if (c == ' ' || c == '\r' || c == '\n') {
+        method_checked_ = true;
+      } else if (!is_tchar(c)) {
+        return fail(400);
+      }
+    }
+    if (c != '\n') continue;
+    std::string_view line = buffer.substr(line_start_, pos_ - line_start_);
+    if (line.empty() || line == "\r") {
+      // The blank line that ends the head (never the request line: start_ is not blank).
+      return parse_head(buffer.substr(start_, line_start_ - start_), pos_ + 1);
+    }
+    line_start_ = pos_ + 1;
+  }
+  return {};
+}
+
+ParseResult parse_http_request(std::string_view buffer) {
+  return RequestHeadScanner().scan(buffer);
 }
 
 std::optional<std::string> query_param(std::string_view query, std::string_view key) {

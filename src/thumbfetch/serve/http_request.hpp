@@ -38,8 +38,33 @@ struct ParseResult {
   HttpRequest request;       // valid when complete
 };
 
-// Parses one request head at the start of `buffer`. Incomplete while no blank line has been seen
-// and the buffer is under kMaxRequestHeadBytes; bare LF line endings are accepted.
+// Finds and parses one request head at the start of a connection's input, incrementally: the
+// input only grows between calls, and each call examines only the bytes that are new since the
+// last one, so a head that trickles in byte by byte costs linear time, not quadratic.
+// The whole head counts towards kMaxRequestHeadBytes: blank lines before the request line
+// (skipped, RFC 9112 2.2), the request line, the headers and the blank line that ends them.
+// Bare LF line endings are accepted. A request line that already cannot be HTTP is refused
+// before its line ends (a TLS ClientHello, binary garbage).
+class RequestHeadScanner {
+ public:
+  // `buffer` must start with the bytes given to the previous call (the same input, grown).
+  // Incomplete while no blank line has been seen within the limit; complete or error once.
+  ParseResult scan(std::string_view buffer);
+  // For the next request, after the caller dropped the bytes of this one (or all of them).
+  void reset() { *this = RequestHeadScanner(); }
+  // Bytes looked at since construction or reset(): for tests of the linear-time promise.
+  std::size_t bytes_examined() const { return examined_; }
+
+ private:
+  std::size_t pos_ = 0;          // bytes of the input already examined
+  std::size_t start_ = kNone;    // the request line's first byte, once past the blank lines
+  std::size_t line_start_ = 0;   // the first byte of the line being scanned
+  bool method_checked_ = false;  // the request line's first space (or line end) was seen
+  std::size_t examined_ = 0;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+};
+
+// One head at the start of `buffer`, scanned from scratch (RequestHeadScanner on a fresh state).
 ParseResult parse_http_request(std::string_view buffer);
 
 // The value of `key` in a query string ("a=1&b=2"), undecoded; "" for a bare `key`; nullopt
