@@ -9,12 +9,12 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "thumbfetch/serve/server_stats.hpp"
 #include "thumbfetch/serve/synthetic_images.hpp"
 
 namespace thumbfetch {
@@ -39,18 +39,6 @@ struct ServeConfig {
   int imgur_pages = 3;
   int imgur_per_page = 60;
   int imgur_rate_limit = 12500;  // API requests answered before 429
-};
-
-// What the server has seen, for tests that count requests ("each URL fetched exactly once").
-struct ServerStats {
-  std::uint64_t total_requests = 0;  // every parsed request, any route or method
-  std::map<std::string, std::uint64_t, std::less<>> get_counts;  // GETs per path, query stripped
-  std::uint64_t connections_accepted = 0;
-  std::uint64_t max_concurrent_connections = 0;
-  std::uint64_t current_connections = 0;
-
-  // GETs of `path` ("/img/img_0001.jpg"); 0 when never requested.
-  std::uint64_t get_count(std::string_view path) const;
 };
 
 class ImageServer {
