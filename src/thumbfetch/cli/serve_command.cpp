@@ -11,6 +11,7 @@
 
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/serve/image_server.hpp"
+#include "thumbfetch/util/fd_limit.hpp"
 
 namespace thumbfetch {
 
@@ -74,6 +75,8 @@ void add_serve_command(CLI::App& app, CliContext& context) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    // Each connection is a descriptor: take what the hard limit allows (beyond it, a 503).
+    raise_open_file_limit();
     ImageServer server(*config);
     server.start_in_thread();
     fmt::print("listening on {}\n", server.base_url());
