@@ -101,7 +101,9 @@ void Transfer::prepare(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf_);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // An https URL redirects to https only: what was asked for over an authenticated connection
+  // is never fetched over a plain one. http may go up to https.
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, is_https(item_.url) ? "https" : "http,https");
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, kMaxRedirects);
   curl_easy_setopt(easy, CURLOPT_AUTOREFERER, 1L);
@@ -279,8 +281,9 @@ Transfer::Next Transfer::finish(CURLcode code) {
       curl_easy_getinfo(easy_, CURLINFO_REDIRECT_COUNT, &redirects);
       return fail(make_error(ErrorKind::refused,
                              redirects > 0 || http / 100 == 3
-                                 ? fmt::format("refused: redirect to a scheme other than "
-                                               "http/https ({})",
+                                 ? fmt::format("refused: redirect to a scheme other than {} ({})",
+                                               is_https(item_.url) ? "https (from an https URL)"
+                                                                   : "http/https",
                                                detail)
                                  : fmt::format("refused: {}", detail)),
                   false);
