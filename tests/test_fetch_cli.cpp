@@ -1,7 +1,11 @@
 // `thumbfetch fetch` as a user runs it: exit codes, one line per failure, the summary, resume,
 // the Imgur source with a masked Client-ID, kill -9 and Ctrl-C mid-run. The server runs in the
 // test process, on 127.0.0.1.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -130,6 +134,43 @@ TEST(FetchCli, UsageErrorsExitTwo) {
   EXPECT_EQ(run_thumbfetch({"fetch", "--imgur", "-o", (tmp / "o").string()}, {"IMGUR_CLIENT_ID="})
                 .exit_code,
             kExitUsage);
+}
+
+// The first IPv4 address of this machine that is not loopback, or "" when there is none.
+std::string non_loopback_ipv4() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {};
+  std::string found;
+  for (ifaddrs* a = list; a != nullptr && found.empty(); a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    if (a->ifa_flags & IFF_LOOPBACK) continue;
+    char text[INET_ADDRSTRLEN];
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text)) found = text;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+TEST(FetchCli, ImgurRefusesToSendTheClientIdInClearTextOffThisMachine) {
+  // The server listens on every address, so a request to this machine's own network address
+  // would reach it: the refusal has to come before any request, not from a failed connection.
+  const std::string address = non_loopback_ipv4();
+  if (address.empty()) GTEST_SKIP() << "no non-loopback IPv4 address";
+  ServeConfig c = small_corpus(2);
+  c.host = "0.0.0.0";
+  ImageServer s(c);
+  s.start_in_thread();
+  TempDir tmp;
+  const std::string api = "http://" + address + ":" + std::to_string(s.port());
+  const CommandResult r =
+      run_thumbfetch({"fetch", "--imgur", "--imgur-api", api, "--imgur-client-id",
+                      "very-secret-client-id-42", "-n", "5", "-o", (tmp / "out").string()});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.out << r.err;
+  EXPECT_EQ(count_lines_with(r.err, "in clear text"), 1) << r.err;
+  EXPECT_EQ(r.err.find("very-secret-client-id-42"), std::string::npos);
+  EXPECT_EQ(s.stats().total_requests, 0u);
+  EXPECT_FALSE(fs::exists(tmp / "out" / kManifestName));
 }
 
 TEST(FetchCli, ImgurSourceNeverPrintsTheClientId) {

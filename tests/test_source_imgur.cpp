@@ -137,4 +137,26 @@ TEST_F(SourceImgur, SecretsAreMasked) {
   EXPECT_FALSE(validate_imgur_query(q).ok());
 }
 
+TEST(SourceImgurQuery, TheClientIdGoesOverPlainHttpOnlyToLoopback) {
+  auto check = [](const std::string& base) {
+    ImgurQuery q;
+    q.client_id = "x";
+    q.api_base = base;
+    return validate_imgur_query(q);
+  };
+  for (const char* ok :
+       {"https://api.imgur.com", "HTTPS://example.org:8443/v", "http://127.0.0.1:8080",
+        "http://localhost:1/", "http://LocalHost", "http://[::1]:9000/api", "http://127.0.0.1"}) {
+    EXPECT_TRUE(check(ok).ok()) << ok;
+  }
+  for (const char* bad :
+       {"http://api.imgur.com", "http://10.0.0.1:8080", "http://127.0.0.1.evil.net/",
+        "http://127.0.0.1@evil.net/", "http://localhost.evil.net", "http://[::2]/",
+        "http://0.0.0.0:80", "HTTP://example.org"}) {
+    const Status st = check(bad);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.error().message.find("in clear text"), std::string::npos) << st.error().message;
+  }
+}
+
 }  // namespace

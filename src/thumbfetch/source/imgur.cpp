@@ -307,6 +307,18 @@ bool one_of(std::string_view value, std::initializer_list<std::string_view> allo
   return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
 }
 
+// The host of an http(s) URL without port or IPv6 brackets ("http://u@[::1]:80/x" -> "::1").
+std::string bare_host(std::string_view url) {
+  const std::string authority = url_host(url);  // "host:port", lower-cased, no user info
+  if (authority.starts_with('[')) return authority.substr(1, authority.find(']') - 1);
+  return authority.substr(0, authority.find(':'));
+}
+
+// Plain http is for this machine only: exactly what the tests and the demo use.
+bool is_loopback_host(std::string_view host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1";
+}
+
 }  // namespace
 
 ImgurLinks collect_imgur_links(const ImgurQuery& query) {
@@ -336,6 +348,16 @@ Status validate_imgur_query(const ImgurQuery& q) {
   const std::string lower = ascii_lower(q.api_base.substr(0, 8));
   if (!lower.starts_with("http://") && !lower.starts_with("https://")) {
     return make_error(ErrorKind::refused, "--imgur-api: expected an http:// or https:// URL");
+  }
+  // The Client-ID is a credential in a header: over plain http anyone on the path reads it.
+  // Loopback is the one exception (the test server and the demo); there is no opt-in flag,
+  // since Imgur itself is https only and a plain mirror elsewhere can be reached through a TLS
+  // proxy or a tunnel to localhost.
+  if (lower.starts_with("http://") && !is_loopback_host(bare_host(q.api_base))) {
+    return make_error(ErrorKind::refused,
+                      fmt::format("--imgur-api: the Client-ID would go in clear text to {}; use "
+                                  "https:// (plain http:// only to 127.0.0.1, localhost or ::1)",
+                                  q.api_base));
   }
   return Ok{};
 }
