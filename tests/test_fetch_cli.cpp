@@ -16,6 +16,7 @@
 
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
+#include "support/wait_until.hpp"
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/fetch/manifest.hpp"
 #include "thumbfetch/serve/image_server.hpp"
@@ -59,6 +60,14 @@ void expect_only_complete_files(const fs::path& dir, const ImageServer& s) {
     if (name == kManifestName || name.front() == '.') continue;  // temp files, the lock
     EXPECT_EQ(slurp(e.path()), s.image_bytes(name)) << name << " is partial or foreign";
   }
+}
+
+bool has_temp_file(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (is_temp_file_name(e.path().filename())) return true;
+  }
+  return false;
 }
 
 int wait_exit(pid_t pid) {
@@ -223,7 +232,8 @@ TEST(FetchCli, ResumesAfterKill9WithNoPartialFileUnderAFinalName) {
   const auto list = write_list(tmp / "urls.txt", image_urls(s)).string();
   const fs::path out = tmp / "out";
   const pid_t pid = start_thumbfetch({"fetch", "--urls", list, "-o", out.string(), "-j", "2"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Mid-run: at least one image done (its manifest row written), the others still coming.
+  ASSERT_TRUE(wait_until([&] { return !load_manifest(out).empty(); }, std::chrono::seconds(30)));
   ::kill(pid, SIGKILL);
   EXPECT_EQ(wait_exit(pid), 128 + SIGKILL);
   expect_only_complete_files(out, s);
@@ -256,7 +266,8 @@ TEST(FetchCli, CtrlCExits130WithAManifest) {
     fs::remove_all(out);
     const pid_t pid = start_thumbfetch(
         {"fetch", "--urls", list, "-o", out.string(), "-j", "3", "--strategy", strategy});
-    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    // Mid-transfer: a body is streaming into a temp file, which Ctrl-C must not leave behind.
+    ASSERT_TRUE(wait_until([&] { return has_temp_file(out); }, std::chrono::seconds(30)));
     const auto start = std::chrono::steady_clock::now();
     ::kill(pid, SIGINT);
     EXPECT_EQ(wait_exit(pid), kExitInterrupted);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "support/temp_dir.hpp"
+#include "support/wait_until.hpp"
 #include "thumbfetch/fetch/manifest.hpp"
 #include "thumbfetch/fetch/naming.hpp"
 #include "thumbfetch/fetch/strategy.hpp"
@@ -421,8 +422,17 @@ TEST_F(FetchServer, CancelAbortsInFlightTransfersAndLeavesNoTempFiles) {
     const fs::path dir = tmp_ / std::string(to_string(kind));
     fs::create_directories(dir);
     std::atomic<bool> cancel{false};
+    // Cancel while bodies stream into temp files, none of which may be left behind.
     std::jthread canceller([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      EXPECT_TRUE(test::wait_until(
+          [&] {
+            std::error_code ec;
+            for (const auto& e : fs::directory_iterator(dir, ec)) {
+              if (is_temp_file_name(e.path().filename())) return true;
+            }
+            return false;
+          },
+          std::chrono::seconds(30)));
       cancel = true;
     });
     FetchPolicy p = fast_policy();

@@ -15,10 +15,12 @@
 #include <thread>
 #include <vector>
 
+#include "support/wait_until.hpp"
 #include "thumbfetch/report/progress.hpp"
 
 using namespace thumbfetch;
 using namespace std::chrono_literals;
+using thumbfetch::test::wait_until;
 
 namespace {
 
@@ -65,16 +67,6 @@ std::vector<std::string> split_lines(const std::string& text) {
 std::string visible_tail(const std::string& line) {
   std::size_t cr = line.rfind('\r');
   return cr == std::string::npos ? line : line.substr(cr + 1);
-}
-
-template <typename Predicate>
-bool wait_until(Predicate done, std::chrono::milliseconds limit = 3000ms) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
 }
 
 // A pseudo-terminal: the bar sees a real terminal on `slave`.
