@@ -1,7 +1,6 @@
 #include "thumbfetch/serve/imgur_routes.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <optional>
 #include <string_view>
@@ -9,18 +8,13 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/util/strings.hpp"
+
 namespace thumbfetch {
 
 namespace {
 
 constexpr std::string_view kJsonType = "application/json";
-
-std::optional<int> parse_int(std::string_view s) {
-  int v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 // "/3/gallery/hot" -> {"3", "gallery", "hot"}; empty segments are dropped.
 std::vector<std::string_view> split_path(std::string_view path) {

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "thumbfetch/util/strings.hpp"
+
 namespace thumbfetch {
 
 namespace {
@@ -31,13 +33,6 @@ std::string percent_decode(std::string_view s) {
     out += s[i];
   }
   return out;
-}
-
-std::optional<int> parse_int(std::string_view s) {
-  int v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 FaultRates rates_of(const ServeConfig& c) {
