@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "thumbfetch/serve/media_assets.hpp"
+#include "thumbfetch/util/hash.hpp"
 
 namespace thumbfetch {
 
@@ -92,13 +93,6 @@ std::optional<Response> status_fault(std::string_view kind, const HttpRequest& r
 }
 
 }  // namespace
-
-std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 std::string choose_fault(const FaultRates& rates, std::string_view query, std::uint64_t order) {
   if (std::optional<std::string> named = query_param(query, "fault")) return *named;

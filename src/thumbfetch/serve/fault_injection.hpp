@@ -33,10 +33,6 @@ struct FaultRates {
   std::uint64_t seed = 1;
 };
 
-// A well-mixed 64-bit value of `x` (SplitMix64's step): the servers' one source of
-// reproducible randomness.
-std::uint64_t mix64(std::uint64_t x);
-
 // The fault for an /img/ request with `query`: the kind `?fault=` names; otherwise, unless
 // `?flaky=` or `?nofault` is present, a draw that depends only on `rates` and `order` (the
 // request's position among /img/ requests since start-up); "" for none.

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "thumbfetch/serve/media_assets.hpp"
+#include "thumbfetch/util/hash.hpp"
 #include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
@@ -15,13 +16,6 @@ namespace {
 
 // A fixed "now" for `datetime`, so the JSON is the same on every run.
 constexpr std::int64_t kEpoch = 1'700'000'000;
-
-std::uint64_t next_random(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 std::string extension_for_type(std::string_view type) {
   if (type == "image/jpeg") return "jpg";
@@ -93,14 +87,14 @@ ImgurCatalog::ImgurCatalog(const ImgurCatalogConfig& config,
         gif.extension = "gif";
         gif.type = "image/gif";
         gif.animated = true;
-        gif.width = 48 + static_cast<int>(next_random(rng_state_) % 113);
-        gif.height = 48 + static_cast<int>(next_random(rng_state_) % 113);
+        gif.width = 48 + static_cast<int>(splitmix64_next(rng_state_) % 113);
+        gif.height = 48 + static_cast<int>(splitmix64_next(rng_state_) % 113);
         auto bytes = std::make_shared<const std::string>(
-            make_animated_gif(gif.width, gif.height, 3, next_random(rng_state_)));
+            make_animated_gif(gif.width, gif.height, 3, splitmix64_next(rng_state_)));
         gif.size = bytes->size();
         assets_[gif.id + ".gif"] = ServedAsset{bytes, "image/gif", gif.width, gif.height};
         auto mp4 = std::make_shared<const std::string>(
-            make_fake_mp4(1000 + next_random(rng_state_) % 4000));
+            make_fake_mp4(1000 + splitmix64_next(rng_state_) % 4000));
         gif.mp4_size = mp4->size();
         assets_[gif.id + ".mp4"] = ServedAsset{mp4, "video/mp4", gif.width, gif.height};
         auto page_html = std::make_shared<const std::string>(fmt::format(
@@ -122,7 +116,7 @@ std::string ImgurCatalog::unique_id() {
   static constexpr std::string_view kAlphabet =
       "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
   for (;;) {
-    std::uint64_t r = next_random(rng_state_);
+    std::uint64_t r = splitmix64_next(rng_state_);
     std::string id;
     for (int k = 0; k < 7; ++k) {
       id += kAlphabet[r % kAlphabet.size()];

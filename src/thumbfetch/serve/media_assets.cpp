@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "thumbfetch/util/hash.hpp"
+
 namespace thumbfetch {
 
 namespace {
@@ -42,13 +44,6 @@ class GifCodeWriter {
   std::string bytes_;
 };
 
-std::uint64_t splitmix(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 }  // namespace
 
 std::string make_animated_gif(int width, int height, int frames, std::uint64_t seed) {
@@ -63,7 +58,7 @@ std::string make_animated_gif(int width, int height, int frames, std::uint64_t s
   out += '\0';                     // pixel aspect ratio
   std::uint64_t state = seed;
   for (int i = 0; i < 256; ++i) {
-    std::uint64_t r = splitmix(state);
+    std::uint64_t r = splitmix64_next(state);
     out += static_cast<char>(r & 0xff);
     out += static_cast<char>((r >> 8) & 0xff);
     out += static_cast<char>((r >> 16) & 0xff);

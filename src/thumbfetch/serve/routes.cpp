@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "thumbfetch/util/hash.hpp"
 #include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
