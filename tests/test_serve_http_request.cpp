@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "thumbfetch/serve/http_request.hpp"
@@ -128,4 +130,36 @@ TEST(ServeHttpRequest, RefusesAnEndlessBlankPrefixAsItArrives) {
   EXPECT_EQ(r.state, ParseState::error);
   EXPECT_EQ(r.error_status, 431);
   EXPECT_LE(buffer.size(), kMaxRequestHeadBytes + 2);
+}
+
+TEST(ServeHttpRequest, AnySplitIntoReadsGivesTheSameResultAsTheWhole) {
+  // However the bytes arrive, the incremental scanner ends where a scan of the whole input does.
+  const std::string inputs[] = {
+      "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\n\r\n",
+      "\r\n\nHEAD /h HTTP/1.0\nConnection: keep-alive\n\n",
+      "GET /x HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
+      "GET / HTTP/2.0\r\n\r\n",
+      "\x16\x03\x01\x02\x00\x01",
+      "GET / HTTP/1.1\r\nX: " + std::string(kMaxRequestHeadBytes, 'a'),
+  };
+  std::uint64_t state = 12345;
+  for (const std::string& input : inputs) {
+    const ParseResult whole = parse_http_request(input);
+    for (int round = 0; round < 50; ++round) {
+      RequestHeadScanner scanner;
+      ParseResult r;
+      std::size_t fed = 0;
+      while (fed < input.size() && r.state == ParseState::incomplete) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        fed = std::min(input.size(), fed + 1 + static_cast<std::size_t>((state >> 33) % 40));
+        r = scanner.scan(std::string_view(input).substr(0, fed));
+      }
+      ASSERT_EQ(r.state, whole.state) << input;
+      EXPECT_EQ(r.error_status, whole.error_status) << input;
+      EXPECT_EQ(r.consumed, whole.consumed) << input;
+      EXPECT_EQ(r.request.target, whole.request.target) << input;
+      EXPECT_EQ(r.request.headers, whole.request.headers) << input;
+      EXPECT_EQ(r.request.keep_alive, whole.request.keep_alive) << input;
+    }
+  }
 }
