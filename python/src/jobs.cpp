@@ -70,7 +70,7 @@ GivenUrls given_urls(const py::iterable& items, const std::string& function) {
   return given;
 }
 
-std::vector<fs::path> given_paths(const py::iterable& items, const std::string& function) {
+std::vector<fs::path> given_paths(const py::object& items, const std::string& function) {
   const py::module_ os = py::module_::import("os");
   auto path_of = [&](const py::handle& item) {
     if (!py::isinstance<py::str>(item) && !py::hasattr(item, "__fspath__")) {
@@ -82,6 +82,9 @@ std::vector<fs::path> given_paths(const py::iterable& items, const std::string& 
   };
   if (py::isinstance<py::str>(items) || py::hasattr(items, "__fspath__")) return {path_of(items)};
   std::vector<fs::path> paths;
+  if (!py::isinstance<py::iterable>(items)) {
+    throw py::type_error(fmt::format("{}(): inputs must be a path or a list of paths", function));
+  }
   for (const py::handle& item : items) paths.push_back(path_of(item));
   return paths;
 }
@@ -139,7 +142,7 @@ py::dict fetch(const py::iterable& urls, const std::string& out_dir, const Call&
       committed);
 }
 
-py::dict thumbs(const py::iterable& inputs, const std::string& out_dir, const Call& call) {
+py::dict thumbs(const py::object& inputs, const std::string& out_dir, const Call& call) {
   ThumbFlags flags;
   ThumbsConfig config;  // its defaults are the command's: threads, 120 s
   std::string strategy(to_string(config.strategy));

@@ -58,7 +58,7 @@ PYBIND11_MODULE(_thumbfetch, m) {
       common("Download `urls` into `out_dir`: {'rows': [...], 'summary': {...}}"));
   m.def(
       "thumbs",
-      [](py::iterable inputs, std::string out_dir, py::dict options, py::object progress,
+      [](py::object inputs, std::string out_dir, py::dict options, py::object progress,
          py::object note, double interval, std::string exe) {
         return tp::thumbs(inputs, out_dir, call_from(options, progress, note, interval, exe));
       },
