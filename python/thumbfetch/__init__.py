@@ -125,7 +125,11 @@ class _TqdmProgress:
     """A tqdm bar per stage, and the job's notes written above it."""
 
     def __init__(self):
-        from tqdm.auto import tqdm
+        try:
+            import ipywidgets  # noqa: F401  (a notebook's bar needs it, else tqdm warns)
+            from tqdm.auto import tqdm
+        except ImportError:
+            from tqdm import tqdm
 
         self._tqdm = tqdm
         self._bar = None
