@@ -21,8 +21,7 @@ struct Call {
 
 pybind11::dict fetch(const pybind11::iterable& urls, const std::string& out_dir, const Call& call);
 // inputs: a path (str or os.PathLike) or an iterable of them.
-pybind11::dict thumbs(const pybind11::object& inputs, const std::string& out_dir,
-                      const Call& call);
+pybind11::dict thumbs(const pybind11::object& inputs, const std::string& out_dir, const Call& call);
 pybind11::dict run(const pybind11::iterable& urls, const std::string& out_dir, const Call& call);
 // urls: None with the `serve` keyword (the built-in server with N generated images).
 pybind11::dict bench(const pybind11::object& urls, const Call& call);

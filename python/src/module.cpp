@@ -47,7 +47,6 @@ PYBIND11_MODULE(_thumbfetch, m) {
   m.doc() = "thumbfetch's job layer (use the `thumbfetch` package around it)";
   static thumbfetch::CurlGlobal curl;  // once, at import, before any job's thread starts
   register_errors(m);
-  const auto common = [](const char* doc) { return doc; };
   m.def(
       "fetch",
       [](py::iterable urls, std::string out_dir, py::dict options, py::object progress,
@@ -55,7 +54,7 @@ PYBIND11_MODULE(_thumbfetch, m) {
         return tp::fetch(urls, out_dir, call_from(options, progress, note, interval, exe));
       },
       "urls"_a, "out_dir"_a, "options"_a, "progress"_a, "note"_a, "interval"_a, "exe"_a,
-      common("Download `urls` into `out_dir`: {'rows': [...], 'summary': {...}}"));
+      "Download `urls` into `out_dir`: {'rows': [...], 'summary': {...}}");
   m.def(
       "thumbs",
       [](py::object inputs, std::string out_dir, py::dict options, py::object progress,
@@ -63,7 +62,7 @@ PYBIND11_MODULE(_thumbfetch, m) {
         return tp::thumbs(inputs, out_dir, call_from(options, progress, note, interval, exe));
       },
       "inputs"_a, "out_dir"_a, "options"_a, "progress"_a, "note"_a, "interval"_a, "exe"_a,
-      common("Thumbnail `inputs` into `out_dir`: {'rows': [...], 'summary': {...}}"));
+      "Thumbnail `inputs` into `out_dir`: {'rows': [...], 'summary': {...}}");
   m.def(
       "run",
       [](py::iterable urls, std::string out_dir, py::dict options, py::object progress,
@@ -71,7 +70,7 @@ PYBIND11_MODULE(_thumbfetch, m) {
         return tp::run(urls, out_dir, call_from(options, progress, note, interval, exe));
       },
       "urls"_a, "out_dir"_a, "options"_a, "progress"_a, "note"_a, "interval"_a, "exe"_a,
-      common("Download and thumbnail `urls` as one pipeline into `out_dir`"));
+      "Download and thumbnail `urls` as one pipeline into `out_dir`");
   m.def(
       "bench",
       [](py::object urls, py::dict options, py::object progress, py::object note, double interval,
@@ -79,13 +78,13 @@ PYBIND11_MODULE(_thumbfetch, m) {
         return tp::bench(urls, call_from(options, progress, note, interval, exe));
       },
       "urls"_a, "options"_a, "progress"_a, "note"_a, "interval"_a, "exe"_a,
-      common("Every approach on the same input: {'rows': [...], 'summary': {...}}"));
+      "Every approach on the same input: {'rows': [...], 'summary': {...}}");
   m.def(
       "imgur_links",
       [](py::dict options, py::object note, double interval) {
         return tp::imgur_links(call_from(options, py::none(), note, interval, ""));
       },
-      "options"_a, "note"_a, "interval"_a, common("Links from the Imgur API v3 gallery"));
+      "options"_a, "note"_a, "interval"_a, "Links from the Imgur API v3 gallery");
   m.def("read_url_list", &tp::read_url_list, "path"_a,
-        common("A URL list file: {'urls': [...], 'invalid': [(line, text, reason)...]}"));
+        "A URL list file: {'urls': [...], 'invalid': [(line, text, reason)...]}");
 }

@@ -108,7 +108,8 @@ def test_keyboard_interrupt_stops_a_fetch_cleanly(server, tmp_path):
     assert list(again["status"]) == ["skipped"] * len(fetched) + ["ok"]
 
 
-def test_the_gil_is_released_while_thumbs_runs(corpus, tmp_path):
+def test_the_gil_is_released_while_thumbs_runs(corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(thumbfetch, "_INTERVAL", 0.01)  # the first callback soon after the start
     counts = {"during": 0}
     running = threading.Event()
     finished = threading.Event()
