@@ -192,3 +192,31 @@ def test_serve_context_manager():
     assert process.poll() == 0  # stopped with SIGTERM, exited 0
     with pytest.raises(ValueError):
         thumbfetch.serve()
+
+
+def children():
+    """The pids of this process's live children (worker processes, servers)."""
+    pids = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as f:
+            pids += f.read().split()
+    return pids
+
+
+def test_keyboard_interrupt_in_processes_leaves_no_worker_behind(corpus, tmp_path, server,
+                                                                  monkeypatch):
+    monkeypatch.setattr(thumbfetch, "_INTERVAL", 0.01)  # stopped soon after the first image
+    before = children()
+
+    def progress(stage, done, total, failed):
+        if done >= 1:
+            raise KeyboardInterrupt  # as Ctrl-C raises it in a callback
+
+    with pytest.raises(KeyboardInterrupt):
+        thumbfetch.thumbs(corpus, tmp_path / "out", strategy="processes", jobs=2,
+                          size=(1024, 1024), progress=progress)
+    assert children() == before  # the workers were stopped and reaped
+    assert hidden_leftovers(tmp_path / "out") == []
+    resumed = thumbfetch.thumbs(corpus, tmp_path / "out", skip_existing=True, size=(1024, 1024),
+                                progress=False)
+    assert set(resumed["status"]) == {"skipped", "ok"}  # stopped midway, resumed
