@@ -37,16 +37,12 @@ class ServedCorpus {
  public:
   ServedCorpus(const BenchConfig& c, const fs::path& corpus) {
     const int pages = c.serve_images / 40 + 2;  // enough still images after albums and GIFs
-    std::vector<std::string> argv = {fs::read_symlink("/proc/self/exe").string(),
-                                     "serve",
-                                     "--dir",
-                                     corpus.string(),
-                                     "--port",
-                                     "0",
-                                     "--latency",
-                                     std::to_string(c.serve_latency_ms),
-                                     "--imgur-pages",
-                                     std::to_string(pages)};
+    const fs::path exe = c.exe.empty() ? fs::read_symlink("/proc/self/exe") : c.exe;
+    std::vector<std::string> argv = {exe.string(),    "serve",
+                                     "--dir",         corpus.string(),
+                                     "--port",        "0",
+                                     "--latency",     std::to_string(c.serve_latency_ms),
+                                     "--imgur-pages", std::to_string(pages)};
     auto child = ChildProcess::spawn(argv);
     if (!child) throw SetupError("cannot start the built-in server: " + child.error().message);
     process_.emplace(std::move(child).value());
@@ -140,6 +136,7 @@ Tally thumbs_once(const BenchConfig& c, const fs::path& input, ThumbStrategyKind
   t.options = c.options;
   t.strategy = kind;
   t.workers = workers;
+  t.worker_exe = c.exe;
   t.command = c.command;
   ThumbsJob job = ThumbsJob::plan(std::move(t), stop);
   job.run(progress, stop);
@@ -156,6 +153,7 @@ Tally pipeline_once(const BenchConfig& c, const std::vector<std::string>& urls, 
   p.concurrency = c.fetch_jobs;
   p.options = c.options;
   p.workers = c.thumb_workers;
+  p.worker_exe = c.exe;
   p.command = c.command;
   PipelineJob job = PipelineJob::plan(std::move(p), silent(), stop);
   job.run(progress, stop);

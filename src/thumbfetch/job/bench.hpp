@@ -33,6 +33,9 @@ struct BenchConfig {
   ThumbOptions options;
   FetchPolicy policy;
   std::string command = "thumbfetch bench";
+  // The thumbfetch executable the server and the worker processes are started from (default:
+  // this executable; the Python module, whose process is python, gives the one it was built with).
+  std::filesystem::path exe;
 };
 
 struct BenchOutcome {
