@@ -57,10 +57,17 @@ Result<JpegHeader> TurboJpeg::read_header(std::string_view jpeg) {
   if (tjDecompressHeader3(handle, bytes_of(jpeg), jpeg.size(), &w, &h, &subsamp, &colorspace) !=
       0) {
     std::string why = error_text(handle);
+    // TurboJPEG 2.1 returns -1 for a mere warning too ("N extraneous bytes before marker"),
+    // with the header read in full: libjpeg, Pillow and browsers go on, and so do we.
+    const bool warning_only = tjGetErrorCode(handle) == TJERR_WARNING;
     if (is_truncation(why)) {
       return make_error(ErrorKind::truncated, "truncated JPEG: the file ends inside its header");
     }
-    return make_error(ErrorKind::corrupt, "corrupt JPEG header: " + why);
+    if (why.find("Could not determine subsampling") != std::string::npos) {
+      // A sampling layout TurboJPEG has no name for; libjpeg itself (libvips) decodes it.
+      return make_error(ErrorKind::unsupported, "JPEG with an unusual chroma subsampling");
+    }
+    if (!warning_only) return make_error(ErrorKind::corrupt, "corrupt JPEG header: " + why);
   }
   if (w <= 0 || h <= 0) {  // libjpeg-turbo accepts a file that ends before its frame header
     return make_error(ErrorKind::truncated, "truncated JPEG: the file ends inside its header");
