@@ -56,11 +56,8 @@ struct Channel {
     if (bits == 0) return 0;
     const std::uint32_t v = (pixel >> shift) & (bits == 32 ? ~0u : (1u << bits) - 1);
     if (bits >= 8) return static_cast<std::uint8_t>(v >> (bits - 8));
-    // Narrow channels are widened by repeating their bits (5 bits: v << 3 | v >> 2), as Pillow
-    // and libpng do, so that full scale stays full scale.
-    std::uint32_t out = 0;
-    for (int pos = 8 - bits; pos > -bits; pos -= bits) out |= pos >= 0 ? v << pos : v >> -pos;
-    return static_cast<std::uint8_t>(out);
+    // Narrow channels are scaled to 0..255 as Pillow does (5 bits: v * 255 / 31, truncated).
+    return static_cast<std::uint8_t>(v * 255 / ((1u << bits) - 1));
   }
 };
 

@@ -29,6 +29,15 @@ bool is_truncation(const std::string& message) {
          message.find("missing SOS marker") != std::string::npos;
 }
 
+// libjpeg reports only its first warning, so after "N extraneous bytes before marker" a later
+// "Premature end of JPEG file" goes unsaid. Entropy-coded data never holds 0xFF 0xD9 (EOI) or
+// 0xFF 0xDA (SOS): data that has no EOI after its last SOS stops inside a scan.
+bool ends_inside_a_scan(std::string_view jpeg) {
+  const size_t last_scan = jpeg.rfind("\xFF\xDA");
+  return last_scan != std::string_view::npos &&
+         jpeg.find("\xFF\xD9", last_scan) == std::string_view::npos;
+}
+
 struct TjDestroy {
   void operator()(void* handle) const { tjDestroy(handle); }
 };
@@ -101,7 +110,7 @@ Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header
                     TJFLAG_LIMITSCANS) != 0) {  // a hostile progressive file: 500 scans at most
     std::string why = error_text(handle);
     const bool warning_only = tjGetErrorCode(handle) == TJERR_WARNING;
-    if (warning_only && is_truncation(why)) {
+    if (warning_only && (is_truncation(why) || ends_inside_a_scan(jpeg))) {
       if (!allow_truncated) {
         return make_error(ErrorKind::truncated,
                           "truncated JPEG: the data ends before the image does "
