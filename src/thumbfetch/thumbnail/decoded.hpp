@@ -38,6 +38,10 @@ Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& optio
 // stays blocked. Its errors are final (nothing else reads BMP).
 Result<Decoded> decode_bmp_whole(std::string_view data, const ThumbOptions& options);
 
+// libtiff's RGBA interface, for TIFF layouts libvips refuses (YCbCr subsampled outside JPEG,
+// old-style JPEG...). Errors name the layout.
+Result<Decoded> decode_tiff_rgba(std::string_view data, const ThumbOptions& options);
+
 // Above this many pixels the general path shrinks while streaming instead of decoding whole.
 inline constexpr std::uint64_t kWholeDecodeMaxPixels = 16'000'000;
 

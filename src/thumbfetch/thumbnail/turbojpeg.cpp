@@ -30,12 +30,22 @@ bool is_truncation(const std::string& message) {
 }
 
 // libjpeg reports only its first warning, so after "N extraneous bytes before marker" a later
-// "Premature end of JPEG file" goes unsaid. Entropy-coded data never holds 0xFF 0xD9 (EOI) or
-// 0xFF 0xDA (SOS): data that has no EOI after its last SOS stops inside a scan.
+// "Premature end of JPEG file" goes unsaid. So look: data cut inside a scan ends inside its
+// entropy-coded segment, where 0xFF is only ever followed by 0x00 (stuffing), a restart marker
+// (0xD0-0xD7) or more 0xFF; a scan that is whole ends at a marker (EOI, or the next segment).
+// A JPEG holds no 0xFF 0xDA in entropy-coded data, so the last one starts the last scan.
 bool ends_inside_a_scan(std::string_view jpeg) {
-  const size_t last_scan = jpeg.rfind("\xFF\xDA");
-  return last_scan != std::string_view::npos &&
-         jpeg.find("\xFF\xD9", last_scan) == std::string_view::npos;
+  const size_t sos = jpeg.rfind("\xFF\xDA");
+  if (sos == std::string_view::npos) return false;
+  if (sos + 4 > jpeg.size()) return true;
+  const size_t header =
+      (static_cast<unsigned char>(jpeg[sos + 2]) << 8) | static_cast<unsigned char>(jpeg[sos + 3]);
+  for (size_t i = sos + 2 + header; i + 1 < jpeg.size(); ++i) {
+    if (static_cast<unsigned char>(jpeg[i]) != 0xFF) continue;
+    const auto next = static_cast<unsigned char>(jpeg[i + 1]);
+    if (next != 0x00 && next != 0xFF && (next < 0xD0 || next > 0xD7)) return false;
+  }
+  return true;
 }
 
 struct TjDestroy {
