@@ -74,6 +74,21 @@ TEST(WebFormats, JpegWithStrayBytesAndCutShortIsStillTruncated) {
   EXPECT_EQ(kept->size, (Size{128, 96}));
 }
 
+// TurboJPEG says "warning" once any warning was raised, even when a fatal error followed; libjpeg
+// fails such a file, and so do we.
+TEST(WebFormats, JpegWithAWarningThenAFatalErrorFails) {
+  TempDir dir;
+  write_quadrant_jpeg(dir / "photo.jpg", 800, 600);
+  std::string jpeg = with_junk_before(bytes_of(dir / "photo.jpg"), 0xDB, "\x01\x02");
+  ASSERT_EQ(jpeg.substr(jpeg.size() - 2), "\xFF\xD9");
+  jpeg.replace(jpeg.size() - 2, 2, "\xFF\xC9");  // a second frame header where EOI was
+  auto thumb = render(jpeg);
+  ASSERT_FALSE(thumb.ok());
+  EXPECT_EQ(thumb.error().kind, ErrorKind::corrupt);
+  EXPECT_NE(thumb.error().message.find("two SOF markers"), std::string::npos)
+      << thumb.error().message;
+}
+
 // The collections' JPEGs that libjpeg only warns about, which Pillow thumbnails.
 TEST(WebFormats, CollectionJpegsWithExtraneousBytesDecode) {
   if (!fs::is_directory(kCollections)) GTEST_SKIP() << "no public test images";

@@ -29,6 +29,26 @@ bool is_truncation(const std::string& message) {
          message.find("missing SOS marker") != std::string::npos;
 }
 
+// TurboJPEG 2.1 reports TJERR_WARNING once any warning was raised, even when a fatal error
+// ended the decode after it (rows left unwritten): the message, libjpeg's own text for each of
+// its warnings (JWRN_* in jerror.h), tells them apart.
+bool is_only_a_warning(tjhandle handle, const std::string& message) {
+  static constexpr std::string_view kWarnings[] = {
+      "Corrupt JPEG data",
+      "Premature end of JPEG file",
+      "Inconsistent progression",
+      "Invalid SOS parameters for sequential",
+      "Unknown Adobe color",
+      "Warning: unknown JFIF",
+      "Application transferred too many",
+  };
+  if (tjGetErrorCode(handle) != TJERR_WARNING) return false;
+  for (std::string_view warning : kWarnings) {
+    if (message.starts_with(warning)) return true;
+  }
+  return false;
+}
+
 // libjpeg reports only its first warning, so after "N extraneous bytes before marker" a later
 // "Premature end of JPEG file" goes unsaid. So look: data cut inside a scan ends inside its
 // entropy-coded segment, where 0xFF is only ever followed by 0x00 (stuffing), a restart marker
@@ -78,7 +98,7 @@ Result<JpegHeader> TurboJpeg::read_header(std::string_view jpeg) {
     std::string why = error_text(handle);
     // TurboJPEG 2.1 returns -1 for a mere warning too ("N extraneous bytes before marker"),
     // with the header read in full: libjpeg, Pillow and browsers go on, and so do we.
-    const bool warning_only = tjGetErrorCode(handle) == TJERR_WARNING;
+    const bool warning_only = is_only_a_warning(handle, why);
     if (is_truncation(why)) {
       return make_error(ErrorKind::truncated, "truncated JPEG: the file ends inside its header");
     }
@@ -119,7 +139,7 @@ Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header
                     static_cast<int>(out.stride()), out.height, pixel_format,
                     TJFLAG_LIMITSCANS) != 0) {  // a hostile progressive file: 500 scans at most
     std::string why = error_text(handle);
-    const bool warning_only = tjGetErrorCode(handle) == TJERR_WARNING;
+    const bool warning_only = is_only_a_warning(handle, why);
     if (warning_only && (is_truncation(why) || ends_inside_a_scan(jpeg))) {
       if (!allow_truncated) {
         return make_error(ErrorKind::truncated,
