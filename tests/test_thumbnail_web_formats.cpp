@@ -240,3 +240,15 @@ TEST(WebFormats, CollectionTiffsLibvipsRefusesDecode) {
     EXPECT_EQ(thumb->decoder, Decoder::libtiff);
   }
 }
+
+// The libtiff path applies --max-pixels from the header too, before allocating anything.
+TEST(WebFormats, LibtiffPathRefusesTooManyPixels) {
+  TempDir dir;
+  write_tiff(dir / "ycbcr.tif", {.photometric = PHOTOMETRIC_YCBCR, .sub_h = 2, .sub_v = 2});
+  ThumbOptions options;
+  options.max_pixels = 1000;
+  Thumbnailer thumbnailer(options);
+  auto thumb = thumbnailer.render(bytes_of(dir / "ycbcr.tif"));
+  ASSERT_FALSE(thumb.ok());
+  EXPECT_EQ(thumb.error().kind, ErrorKind::too_many_pixels) << thumb.error().message;
+}

@@ -158,9 +158,8 @@ Status locate_pixels(const Bytes& b, Header& h) {
 }
 
 Result<Header> parse_header(const Bytes& b, const BmpLimits& limits) {
-  if (!b.has(0, kFileHeader + 4) || b.d.substr(0, 2) != "BM") {
-    return truncated("the file ends inside its header");
-  }
+  if (b.d.substr(0, 2) != "BM") return corrupt("no BM signature");
+  if (!b.has(0, kFileHeader + 4)) return truncated("the file ends inside its header");
   Header h;
   h.pixel_offset = b.u32(10);
   h.header_size = b.u32(14);
