@@ -162,7 +162,11 @@ Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& opti
       run_vips_image<Decoded>([&] { return load_and_convert(data, options); }, classify_vips_error);
   if (!decoded && is_layout_refusal(decoded.error()) &&
       sniff_image_format(data.substr(0, 64)) == ImageFormat::tiff) {
-    return decode_tiff_rgba(data, options);  // a layout libvips refuses, not a broken file
+    // A layout libvips refuses, not a broken file. Run as an image in libvips: libtiff code that
+    // still reports through the global handler writes into libvips' shared error buffer, and the
+    // other images must know this one was there.
+    return run_vips_image<Decoded>([&] { return decode_tiff_rgba(data, options); },
+                                   classify_vips_error);
   }
   return decoded;
 }
