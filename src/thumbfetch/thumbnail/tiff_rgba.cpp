@@ -181,7 +181,7 @@ Result<Decoded> decode_tiff_rgba(std::string_view data, const ThumbOptions& opti
   TIFFRGBAImageEnd(&image);
   if (!ok) {
     std::string message = fmt::format("TIFF ({}) could not be decoded: {}", layout,
-                                      file.error.empty() ? "libtiff failed" : file.error);
+                                      file.error.empty() ? "libtiff gave no reason" : file.error);
     return make_error(ErrorKind::corrupt, std::move(message));
   }
   // The RGBA interface premultiplies alpha; the common stage wants it straight.
