@@ -18,6 +18,15 @@ TEST(Sniff, RecognisesImageMagic) {
                                                 12)),
             ImageFormat::heif);
   EXPECT_EQ(sniff_image_format(std::string_view("II*\0\x08\0\0\0", 8)), ImageFormat::tiff);
+  EXPECT_EQ(sniff_image_format(std::string_view("MM\0*\0\0\0\x08", 8)), ImageFormat::tiff);
+}
+
+// BigTIFF: version 43 and 64-bit offsets ("II+\0", 8, 0, then the first IFD's offset).
+TEST(Sniff, RecognisesBigTiff) {
+  EXPECT_EQ(sniff_image_format(std::string_view("II+\0\x08\0\0\0\x10\0\0\0\0\0\0\0", 16)),
+            ImageFormat::tiff);
+  EXPECT_EQ(sniff_image_format(std::string_view("MM\0+\0\x08\0\0\0\0\0\0\0\0\0\x10", 16)),
+            ImageFormat::tiff);
 }
 
 TEST(Sniff, NamesWhatIsNotAnImage) {

@@ -34,6 +34,14 @@ Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
 // grey, very large images, truncated data when truncation is allowed).
 Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& options);
 
+// Our own BMP decoder (bmp.hpp), whole image: libvips reads BMP only through ImageMagick, which
+// stays blocked. Its errors are final (nothing else reads BMP).
+Result<Decoded> decode_bmp_whole(std::string_view data, const ThumbOptions& options);
+
+// libtiff's RGBA interface, for TIFF layouts libvips refuses (YCbCr subsampled outside JPEG,
+// old-style JPEG...). Errors name the layout.
+Result<Decoded> decode_tiff_rgba(std::string_view data, const ThumbOptions& options);
+
 // Above this many pixels the general path shrinks while streaming instead of decoding whole.
 inline constexpr std::uint64_t kWholeDecodeMaxPixels = 16'000'000;
 

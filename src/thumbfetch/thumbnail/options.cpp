@@ -79,6 +79,10 @@ std::string_view to_string(Decoder decoder) {
       return "libspng";
     case Decoder::libvips:
       return "libvips";
+    case Decoder::bmp:
+      return "thumbfetch-bmp";
+    case Decoder::libtiff:
+      return "libtiff";
   }
   return "libvips";
 }

@@ -26,8 +26,10 @@ enum class FitMode {
 
 enum class OutputFormat { jpeg, png, webp, automatic };
 
-// Which decoder read an image: the JPEG and PNG fast paths, or libvips for everything else.
-enum class Decoder { libjpeg_turbo, libspng, libvips };
+// Which decoder read an image: the JPEG and PNG fast paths, our own BMP decoder, libtiff for
+// TIFF layouts libvips refuses, or libvips for everything else. (Sent as a number by worker
+// processes: new values go at the end.)
+enum class Decoder { libjpeg_turbo, libspng, libvips, bmp, libtiff };
 std::string_view to_string(Decoder decoder);
 
 struct Rgb {

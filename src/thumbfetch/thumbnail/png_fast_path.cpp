@@ -4,8 +4,6 @@
 
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "thumbfetch/thumbnail/decoded.hpp"
 #include "thumbfetch/thumbnail/jpeg_markers.hpp"
 
@@ -26,17 +24,20 @@ bool is_truncation(int rc) {
          rc == SPNG_EIDAT_TOO_SHORT;
 }
 
+Error leave_to_general_path(const char* why) {
+  return make_error(ErrorKind::unsupported, why);
+}
+
+// libspng is stricter than libpng (and Pillow, and browsers) about what it rejects: a PLTE chunk
+// in a truecolour image, an unknown compression method byte, a bad ancillary chunk. Only cut-off
+// data is final here; for the rest libpng, through libvips, has the last word.
 Error decode_error(int rc) {
   if (is_truncation(rc)) {
     return make_error(ErrorKind::truncated,
                       "truncated PNG: the data ends before the image does "
                       "(--allow-truncated keeps what decodes)");
   }
-  return make_error(ErrorKind::corrupt, fmt::format("corrupt PNG: {}", spng_strerror(rc)));
-}
-
-Error leave_to_general_path(const char* why) {
-  return make_error(ErrorKind::unsupported, why);
+  return leave_to_general_path("a PNG libspng rejects: libpng decides");
 }
 
 }  // namespace

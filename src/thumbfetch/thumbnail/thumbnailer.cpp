@@ -103,7 +103,8 @@ Result<Thumbnail> Thumbnailer::render(std::string_view data) {
   Result<Decoded> decoded = make_error(ErrorKind::unsupported, "");
   if (format == ImageFormat::jpeg) decoded = decode_jpeg_fast(jpeg_, data, options_);
   if (format == ImageFormat::png) decoded = decode_png_fast(data, options_);
-  if (!decoded && decoded.error().kind == ErrorKind::unsupported) {
+  if (format == ImageFormat::bmp) decoded = decode_bmp_whole(data, options_);
+  if (!decoded && decoded.error().kind == ErrorKind::unsupported && format != ImageFormat::bmp) {
     decoded = decode_with_vips(data, options_);
   }
   if (!decoded) return decoded.error();

@@ -29,6 +29,45 @@ bool is_truncation(const std::string& message) {
          message.find("missing SOS marker") != std::string::npos;
 }
 
+// TurboJPEG 2.1 reports TJERR_WARNING once any warning was raised, even when a fatal error
+// ended the decode after it (rows left unwritten): the message, libjpeg's own text for each of
+// its warnings (JWRN_* in jerror.h), tells them apart.
+bool is_only_a_warning(tjhandle handle, const std::string& message) {
+  static constexpr std::string_view kWarnings[] = {
+      "Corrupt JPEG data",
+      "Premature end of JPEG file",
+      "Inconsistent progression",
+      "Invalid SOS parameters for sequential",
+      "Unknown Adobe color",
+      "Warning: unknown JFIF",
+      "Application transferred too many",
+  };
+  if (tjGetErrorCode(handle) != TJERR_WARNING) return false;
+  for (std::string_view warning : kWarnings) {
+    if (message.starts_with(warning)) return true;
+  }
+  return false;
+}
+
+// libjpeg reports only its first warning, so after "N extraneous bytes before marker" a later
+// "Premature end of JPEG file" goes unsaid. So look: data cut inside a scan ends inside its
+// entropy-coded segment, where 0xFF is only ever followed by 0x00 (stuffing), a restart marker
+// (0xD0-0xD7) or more 0xFF; a scan that is whole ends at a marker (EOI, or the next segment).
+// A JPEG holds no 0xFF 0xDA in entropy-coded data, so the last one starts the last scan.
+bool ends_inside_a_scan(std::string_view jpeg) {
+  const size_t sos = jpeg.rfind("\xFF\xDA");
+  if (sos == std::string_view::npos) return false;
+  if (sos + 4 > jpeg.size()) return true;
+  const size_t header =
+      (static_cast<unsigned char>(jpeg[sos + 2]) << 8) | static_cast<unsigned char>(jpeg[sos + 3]);
+  for (size_t i = sos + 2 + header; i + 1 < jpeg.size(); ++i) {
+    if (static_cast<unsigned char>(jpeg[i]) != 0xFF) continue;
+    const auto next = static_cast<unsigned char>(jpeg[i + 1]);
+    if (next != 0x00 && next != 0xFF && (next < 0xD0 || next > 0xD7)) return false;
+  }
+  return true;
+}
+
 struct TjDestroy {
   void operator()(void* handle) const { tjDestroy(handle); }
 };
@@ -57,10 +96,17 @@ Result<JpegHeader> TurboJpeg::read_header(std::string_view jpeg) {
   if (tjDecompressHeader3(handle, bytes_of(jpeg), jpeg.size(), &w, &h, &subsamp, &colorspace) !=
       0) {
     std::string why = error_text(handle);
+    // TurboJPEG 2.1 returns -1 for a mere warning too ("N extraneous bytes before marker"),
+    // with the header read in full: libjpeg, Pillow and browsers go on, and so do we.
+    const bool warning_only = is_only_a_warning(handle, why);
     if (is_truncation(why)) {
       return make_error(ErrorKind::truncated, "truncated JPEG: the file ends inside its header");
     }
-    return make_error(ErrorKind::corrupt, "corrupt JPEG header: " + why);
+    if (why.find("Could not determine subsampling") != std::string::npos) {
+      // A sampling layout TurboJPEG has no name for; libjpeg itself (libvips) decodes it.
+      return make_error(ErrorKind::unsupported, "JPEG with an unusual chroma subsampling");
+    }
+    if (!warning_only) return make_error(ErrorKind::corrupt, "corrupt JPEG header: " + why);
   }
   if (w <= 0 || h <= 0) {  // libjpeg-turbo accepts a file that ends before its frame header
     return make_error(ErrorKind::truncated, "truncated JPEG: the file ends inside its header");
@@ -93,8 +139,8 @@ Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header
                     static_cast<int>(out.stride()), out.height, pixel_format,
                     TJFLAG_LIMITSCANS) != 0) {  // a hostile progressive file: 500 scans at most
     std::string why = error_text(handle);
-    const bool warning_only = tjGetErrorCode(handle) == TJERR_WARNING;
-    if (warning_only && is_truncation(why)) {
+    const bool warning_only = is_only_a_warning(handle, why);
+    if (warning_only && (is_truncation(why) || ends_inside_a_scan(jpeg))) {
       if (!allow_truncated) {
         return make_error(ErrorKind::truncated,
                           "truncated JPEG: the data ends before the image does "

@@ -37,6 +37,12 @@ Error classify_vips_error(const VipsFailure& failure) {
   return make_error(ErrorKind::corrupt, "decode error: " + line);
 }
 
+// libvips' tiff2vips refuses some layouts libtiff reads ("subsampled images not supported").
+bool is_layout_refusal(const Error& error) {
+  return error.kind == ErrorKind::corrupt &&
+         (contains(error.message, "not supported") || contains(error.message, "unsupported"));
+}
+
 VImage load(std::string_view data, VipsFailOn fail_on, vips::VOption* extra = nullptr) {
   vips::VOption* options = extra ? extra : VImage::option();
   options->set("access", VIPS_ACCESS_SEQUENTIAL)->set("fail_on", fail_on);
@@ -152,8 +158,17 @@ Result<Decoded> load_and_convert(std::string_view data, const ThumbOptions& opti
 Result<Decoded> decode_with_vips(std::string_view data, const ThumbOptions& options) {
   init_vips(nullptr);  // lazily: a run of JPEGs never pays libvips' start-up
   // Messages and warnings stay with this image, never on the terminal or on another image.
-  return run_vips_image<Decoded>([&] { return load_and_convert(data, options); },
-                                 classify_vips_error);
+  auto decoded =
+      run_vips_image<Decoded>([&] { return load_and_convert(data, options); }, classify_vips_error);
+  if (!decoded && is_layout_refusal(decoded.error()) &&
+      sniff_image_format(data.substr(0, 64)) == ImageFormat::tiff) {
+    // A layout libvips refuses, not a broken file. Run as an image in libvips: libtiff code that
+    // still reports through the global handler writes into libvips' shared error buffer, and the
+    // other images must know this one was there.
+    return run_vips_image<Decoded>([&] { return decode_tiff_rgba(data, options); },
+                                   classify_vips_error);
+  }
+  return decoded;
 }
 
 }  // namespace thumbfetch

@@ -34,8 +34,11 @@ ImageFormat sniff_image_format(std::string_view head) {
     return ImageFormat::webp;
   }
   if (starts_with(head, "BM") && head.size() >= 14) return ImageFormat::bmp;
+  // Classic TIFF (42) and BigTIFF (43, 64-bit offsets), little- and big-endian.
   if (starts_with(head, std::string_view("II*\0", 4)) ||
-      starts_with(head, std::string_view("MM\0*", 4))) {
+      starts_with(head, std::string_view("MM\0*", 4)) ||
+      starts_with(head, std::string_view("II+\0", 4)) ||
+      starts_with(head, std::string_view("MM\0+", 4))) {
     return ImageFormat::tiff;
   }
   return sniff_isobmff(head);
