@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "thumbfetch/cli/cli.hpp"
+#include "thumbfetch/cli/dataset_flags.hpp"
 #include "thumbfetch/cli/display.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
 #include "thumbfetch/cli/shard_flags.hpp"
@@ -26,6 +27,7 @@ struct RunArgs {
   TransferFlags transfer;
   ThumbFlags thumb;
   ShardFlags shard;
+  DatasetFlags dataset;
   std::string thumb_strategy = "threads";
   int workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   double thumb_timeout = 120;
@@ -72,8 +74,11 @@ int run_pipeline(const RunArgs& a, const std::string& command) {
     fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
   }
   const Tally& t = job.tally();
-  if (shard)
-    shard->finish({started, unix_seconds_now(), t.ok + t.skipped, t.failed, all_settled(job)});
+  const bool packed = !all_settled(job) || a.dataset.pack(job.out_dir(), a.keep_originals, a.quiet);
+  if (shard) {
+    shard->finish(
+        {started, unix_seconds_now(), t.ok + t.skipped, t.failed, all_settled(job) && packed});
+  }
   const Tally& tally = job.tally();
   const TimeSpent time = job.run_time();
   if (!a.quiet || job.interrupted() || tally.failed > 0) {
@@ -87,7 +92,7 @@ int run_pipeline(const RunArgs& a, const std::string& command) {
     fmt::print(stderr, "interrupted: run the same command again to resume\n");
     return kExitInterrupted;
   }
-  return tally.failed > 0 ? kExitSomeFailed : kExitOk;
+  return tally.failed > 0 || !packed ? kExitSomeFailed : kExitOk;
 }
 
 }  // namespace
@@ -103,6 +108,7 @@ void add_run_command(CLI::App& app, CliContext& context) {
   a->transfer.add_to(*cmd);
   a->thumb.add_to(*cmd);
   a->shard.add_to(*cmd);
+  a->dataset.add_to(*cmd);
   cmd->add_option("--thumb-strategy", a->thumb_strategy, "serial, threads or processes")
       ->capture_default_str();
   cmd->add_option("-w,--workers", a->workers, "Thumbnail worker threads or processes")
