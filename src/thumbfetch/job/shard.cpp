@@ -16,6 +16,7 @@
 #include "thumbfetch/job/setup_error.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/fd.hpp"
+#include "thumbfetch/util/json_field.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 #include "thumbfetch/util/sha256.hpp"
 
@@ -65,12 +66,6 @@ Result<std::uint64_t> line_start_at(int fd, std::uint64_t size, std::uint64_t of
   return size;
 }
 
-Json read_json(const fs::path& path) {
-  auto text = read_file(path);
-  if (!text) return Json();
-  return Json::parse(*text, nullptr, /*allow_exceptions=*/false);
-}
-
 void write_json(const fs::path& path, const Json& j, Overwrite overwrite) {
   const std::string text = j.dump(2) + "\n";
   auto st = write_file_atomically(
@@ -97,7 +92,7 @@ void refuse_other_count(const fs::path& root, ShardSpec spec) {
 
 void refuse_other_list(const fs::path& root, const fs::path& list, const ListFingerprint& fp,
                        ShardSpec spec) {
-  const Json j = read_json(root / kShardsFile);
+  const Json j = read_json_file(root / kShardsFile);
   if (!j.is_object()) return;
   const auto count = j.value("count", 0);
   if (count != spec.count) {
@@ -234,7 +229,7 @@ ShardTask ShardTask::begin(const fs::path& list, const fs::path& root, ShardSpec
   task.range_sha256_ = sha256_hex(*text);
   refuse_other_count(root, spec);
   refuse_other_list(root, list, *fp, spec);
-  const Json mine = read_json(task.dir_ / kShardFile);
+  const Json mine = read_json_file(task.dir_ / kShardFile);
   if (mine.is_object() && (mine.value("begin", std::uint64_t{0}) != range->begin ||
                            mine.value("end", std::uint64_t{0}) != range->end ||
                            mine.value("range_sha256", "") != task.range_sha256_)) {

@@ -18,6 +18,7 @@
 #include "thumbfetch/job/setup_error.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/fd.hpp"
+#include "thumbfetch/util/json_field.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 #include "thumbfetch/util/strings.hpp"
 
@@ -30,22 +31,6 @@ namespace {
 
 Json parse_line(const std::string& line) {
   return Json::parse(line, nullptr, /*allow_exceptions=*/false);
-}
-
-template <typename T>
-T field(const Json& j, const char* name, T fallback) {
-  const auto it = j.find(name);
-  if (it == j.end()) return fallback;
-  if constexpr (std::is_same_v<T, std::string>) {
-    return it->is_string() ? it->template get<std::string>() : fallback;
-  } else {
-    return it->is_number() ? it->template get<T>() : fallback;
-  }
-}
-
-Json read_json_file(const fs::path& path) {
-  auto text = read_file(path);
-  return text ? parse_line(*text) : Json();
 }
 
 // The shard's manifest: the pipeline's run.jsonl, else the download manifest.
@@ -77,11 +62,11 @@ std::vector<BestRow> best_rows(const fs::path& manifest) {
   for (std::string line; std::getline(in, line);) {
     Json j = parse_line(line);
     if (!j.is_object()) continue;  // a torn last line
-    const std::string url = field<std::string>(j, "url", "");
+    const std::string url = json_field<std::string>(j, "url", "");
     if (url.empty()) continue;
     const int rank =
-        row_rank(field<std::string>(j, "status", ""), field<std::string>(j, "error_kind", ""),
-                 field<long>(j, "http_code", 0));
+        row_rank(json_field<std::string>(j, "status", ""),
+                 json_field<std::string>(j, "error_kind", ""), json_field<long>(j, "http_code", 0));
     auto [it, fresh] = by_url.emplace(url, rows.size());
     if (fresh) {
       rows.push_back({std::move(j), rank});
@@ -98,10 +83,10 @@ void add_attempts(ShardStatus& s, const fs::path& dir) {
     const Json j = parse_line(line);
     if (!j.is_object()) continue;
     ++s.attempts;
-    s.wall += field<double>(j, "wall", 0.0);
-    const double started = field<double>(j, "started", 0.0);
+    s.wall += json_field<double>(j, "wall", 0.0);
+    const double started = json_field<double>(j, "started", 0.0);
     if (started > 0 && (s.first_start == 0 || started < s.first_start)) s.first_start = started;
-    s.last_finish = std::max(s.last_finish, field<double>(j, "finished", 0.0));
+    s.last_finish = std::max(s.last_finish, json_field<double>(j, "finished", 0.0));
   }
 }
 
@@ -115,8 +100,8 @@ ShardStatus shard_status(const fs::path& root, ShardSpec spec) {
   const Json done = read_json_file(dir / kShardDone);
   if (done.is_object()) {
     s.state = ShardState::done;
-    s.ok = field<long>(done, "ok", 0);
-    s.failed = field<long>(done, "failed", 0);
+    s.ok = json_field<long>(done, "ok", 0);
+    s.failed = json_field<long>(done, "failed", 0);
     return s;
   }
   s.state = lock_held(dir) ? ShardState::running : ShardState::failed;
@@ -129,7 +114,7 @@ ShardStatus shard_status(const fs::path& root, ShardSpec spec) {
 
 int shard_count(const fs::path& root) {
   const Json j = read_json_file(root / kShardsFile);
-  if (j.is_object() && field<int>(j, "count", 0) > 0) return field<int>(j, "count", 0);
+  if (j.is_object() && json_field<int>(j, "count", 0) > 0) return json_field<int>(j, "count", 0);
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(root / "parts", ec)) {
     if (auto spec = parse_shard_name(e.path().filename().string())) return spec->count;
@@ -173,12 +158,12 @@ void count_row(MergeResult& m, const BestRow& r) {
   ++m.urls;
   if (r.rank == 3) {
     ++m.ok;
-    m.bytes += field<std::uint64_t>(r.row, "bytes", 0);
-    m.thumb_bytes += field<std::uint64_t>(r.row, "thumb_bytes", 0);
+    m.bytes += json_field<std::uint64_t>(r.row, "bytes", 0);
+    m.thumb_bytes += json_field<std::uint64_t>(r.row, "thumb_bytes", 0);
     return;
   }
   ++(r.rank == 2 ? m.failed_permanent : m.failed_temporary);
-  ++m.by_error_kind[field<std::string>(r.row, "error_kind", "unknown")];
+  ++m.by_error_kind[json_field<std::string>(r.row, "error_kind", "unknown")];
 }
 
 Json summary_json(const MergeResult& m) {

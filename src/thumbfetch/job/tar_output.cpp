@@ -15,6 +15,7 @@
 
 #include "thumbfetch/job/pipeline_job.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/json_field.hpp"
 
 namespace thumbfetch {
 
@@ -38,40 +39,29 @@ struct Sample {
   Json meta;
 };
 
-template <typename T>
-T field(const Json& j, const char* name, T fallback) {
-  const auto it = j.find(name);
-  if (it == j.end()) return fallback;
-  if constexpr (std::is_same_v<T, std::string>) {
-    return it->is_string() ? it->template get<std::string>() : fallback;
-  } else {
-    return it->is_number() ? it->template get<T>() : fallback;
-  }
-}
-
 std::vector<Sample> ok_samples(const fs::path& dir, bool keep_originals) {
   std::vector<Sample> out;
   std::ifstream in(dir / kRunManifestName);
   for (std::string line; std::getline(in, line);) {
     const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || field<std::string>(j, "status", "") != "ok") continue;
-    const std::string file = field<std::string>(j, "file", "");
+    if (!j.is_object() || json_field<std::string>(j, "status", "") != "ok") continue;
+    const std::string file = json_field<std::string>(j, "file", "");
     if (file.empty()) continue;
     Sample s;
     s.key = fs::path(file).stem().string();
     std::replace(s.key.begin(), s.key.end(), '.', '_');
     s.thumbnail = dir / file;
-    const std::string original = field<std::string>(j, "original", "");
+    const std::string original = json_field<std::string>(j, "original", "");
     if (keep_originals && !original.empty()) s.original = dir / original;
-    s.meta = Json{{"url", field<std::string>(j, "url", "")},
+    s.meta = Json{{"url", json_field<std::string>(j, "url", "")},
                   {"key", s.key},
-                  {"size", field<std::uint64_t>(j, "bytes", 0)},
-                  {"sha256", field<std::string>(j, "sha256", "")},
-                  {"content_type", field<std::string>(j, "content_type", "")},
-                  {"http_code", field<long>(j, "http_code", 0)},
-                  {"width", field<int>(j, "width", 0)},
-                  {"height", field<int>(j, "height", 0)},
-                  {"thumb_bytes", field<std::uint64_t>(j, "thumb_bytes", 0)}};
+                  {"size", json_field<std::uint64_t>(j, "bytes", 0)},
+                  {"sha256", json_field<std::string>(j, "sha256", "")},
+                  {"content_type", json_field<std::string>(j, "content_type", "")},
+                  {"http_code", json_field<long>(j, "http_code", 0)},
+                  {"width", json_field<int>(j, "width", 0)},
+                  {"height", json_field<int>(j, "height", 0)},
+                  {"thumb_bytes", json_field<std::uint64_t>(j, "thumb_bytes", 0)}};
     out.push_back(std::move(s));
   }
   return out;
