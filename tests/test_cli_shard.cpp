@@ -142,3 +142,23 @@ TEST(CliShard, ARequeuedDoneShardAndAnEmptyShardDoNothing) {
   EXPECT_NE(other.err.find("N=5"), std::string::npos) << other.err;
   EXPECT_FALSE(fs::exists(s.tmp / "out" / "parts" / "0-of-4"));
 }
+
+TEST(CliShard, FetchShardsMergeWithTheirFilesFromTheTop) {
+  Served s(small_images(6));
+  const std::string out = (s.tmp / "out").string();
+  for (const char* k : {"0/2", "1/2"}) {
+    auto r = run_thumbfetch({"fetch", "--urls", s.list(), "-o", out, "--shard", k, "-q"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  EXPECT_TRUE(fs::exists(s.tmp / "out" / "parts" / "0-of-2" / "manifest.jsonl"));
+  auto m = run_thumbfetch({"merge", out});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const auto merged = rows(s.tmp / "out" / "merged.jsonl");
+  ASSERT_EQ(merged.size(), 6u);
+  for (const auto& row : merged) {
+    const std::string file = row["file"];
+    EXPECT_TRUE(file.starts_with("parts/")) << file;
+    EXPECT_EQ(slurp(s.tmp / "out" / file),
+              s.server.image_bytes(fs::path(file).filename().string()));
+  }
+}
