@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 IMAGES=${IMAGES:-160}
 SHARDS=${SHARDS:-4}
-KILLED=${KILLED:-1}  # the task that is killed
+KILLED=${KILLED:-1}     # the task that is killed
+LATENCY=${LATENCY:-250} # ms per request: a shard takes seconds, so the kill lands mid-run
 BUILD_DIR=${BUILD_DIR:-build}
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -115,7 +116,7 @@ pids+=($!)
 await 30 bash -c "sinfo -h -N -o %t | grep -qx idle"
 
 # --- the corpus --------------------------------------------------------------------------
-"$exe" serve --generate "$IMAGES" --latency 100 >"$work/serve.log" 2>&1 &
+"$exe" serve --generate "$IMAGES" --latency "$LATENCY" >"$work/serve.log" 2>&1 &
 pids+=($!)
 await 180 grep -q "listening on" "$work/serve.log"  # generating the images takes a while
 base=$(sed -n 's/^listening on //p' "$work/serve.log" | head -n 1)
@@ -178,7 +179,7 @@ done < <(jq -r '.file' "$out/merged.jsonl")
 ips=$(jq -r '.images_per_second | floor' "$out/summary.json")
 span=$(jq -r '.span_seconds * 10 | floor / 10' "$out/summary.json")
 echo "test-slurm: OK"
-echo "  $urls URLs, $SHARDS shards on one node ($cpus CPUs), serve --latency 100, -j 4 -w 1 per task"
+echo "  $urls URLs, $SHARDS shards on one node ($cpus CPUs), serve --latency $LATENCY, -j 4 -w 1 per task"
 echo "  array job: ${first_wall} s with task $KILLED killed after $killed_at manifest rows"
 echo "  resubmitted --array=$spec: ${resubmit_wall} s (resumed, finished items skipped)"
 echo "  submit to merge: ${total_wall} s; shards' own span ${span} s, ${ips} images/s (summary.json)"

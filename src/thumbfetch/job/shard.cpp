@@ -94,19 +94,19 @@ void refuse_other_list(const fs::path& root, const fs::path& list, const ListFin
                        ShardSpec spec) {
   const Json j = read_json_file(root / kShardsFile);
   if (!j.is_object()) return;
-  const auto count = j.value("count", 0);
+  const auto count = json_field<int>(j, "count", 0);
   if (count != spec.count) {
     throw SetupError(fmt::format(
         "{} was split into N={} shards; this task says N={} ({}): resume with --shard K/{}",
         root.string(), count, spec.count, shard_name(spec), count));
   }
-  if (j.value("size", std::uint64_t{0}) != fp.size ||
-      j.value("sample_sha256", "") != fp.sample_sha256) {
+  if (json_field<std::uint64_t>(j, "size", 0) != fp.size ||
+      json_field<std::string>(j, "sample_sha256", "") != fp.sample_sha256) {
     throw SetupError(fmt::format(
         "{} holds shards of another URL list ({}, {} bytes); {} is not the same list ({} bytes): "
         "use another output folder",
-        root.string(), j.value("list", "?"), j.value("size", std::uint64_t{0}), list.string(),
-        fp.size));
+        root.string(), json_field<std::string>(j, "list", "?"),
+        json_field<std::uint64_t>(j, "size", 0), list.string(), fp.size));
   }
 }
 
@@ -200,7 +200,15 @@ Result<ListFingerprint> list_fingerprint(int fd, std::uint64_t size) {
   return ListFingerprint{size, sha.hex_digest()};
 }
 
-ShardTask ShardTask::begin(const fs::path& list, const fs::path& root, ShardSpec spec) {
+namespace {
+
+// The shard's bytes of the list, with the list's fingerprint.
+struct RangeRead {
+  ListFingerprint fingerprint;
+  ByteRange range;
+  std::string text;
+};
+RangeRead read_shard_range(const fs::path& list, ShardSpec spec) {
   if (list.empty() || list == "-") {
     throw SetupError("--shard needs --urls FILE: every task reads its own part of the same file");
   }
@@ -218,27 +226,40 @@ ShardTask ShardTask::begin(const fs::path& list, const fs::path& root, ShardSpec
   if (!range) throw SetupError(fmt::format("--urls {}: {}", list.string(), range.error().message));
   auto text = read_at(fd.get(), range->begin, static_cast<std::size_t>(range->end - range->begin));
   if (!text) throw SetupError(fmt::format("--urls {}: {}", list.string(), text.error().message));
+  return {*fp, *range, std::move(*text)};
+}
 
+// A resumed shard must see the bytes it started with.
+void refuse_changed_range(const fs::path& dir, const fs::path& list, ShardSpec spec,
+                          const ByteRange& range, const std::string& sha256) {
+  const Json mine = read_json_file(dir / kShardFile);
+  if (!mine.is_object()) return;
+  if (json_field<std::uint64_t>(mine, "begin", 0) != range.begin ||
+      json_field<std::uint64_t>(mine, "end", 0) != range.end ||
+      json_field<std::string>(mine, "range_sha256", "") != sha256) {
+    throw SetupError(fmt::format(
+        "{}: the lines of shard {} are not the ones it started with (bytes {}-{} of {}); the "
+        "list changed: use another output folder",
+        dir.string(), shard_name(spec), range.begin, range.end, list.string()));
+  }
+}
+
+}  // namespace
+
+ShardTask ShardTask::begin(const fs::path& list, const fs::path& root, ShardSpec spec) {
+  RangeRead read = read_shard_range(list, spec);
   ShardTask task;
   task.spec_ = spec;
   task.list_ = list;
   task.root_ = root;
   task.dir_ = shard_dir(root, spec);
-  task.range_ = *range;
-  task.fingerprint_ = *fp;
-  task.range_sha256_ = sha256_hex(*text);
+  task.range_ = read.range;
+  task.fingerprint_ = read.fingerprint;
+  task.range_sha256_ = sha256_hex(read.text);
   refuse_other_count(root, spec);
-  refuse_other_list(root, list, *fp, spec);
-  const Json mine = read_json_file(task.dir_ / kShardFile);
-  if (mine.is_object() && (mine.value("begin", std::uint64_t{0}) != range->begin ||
-                           mine.value("end", std::uint64_t{0}) != range->end ||
-                           mine.value("range_sha256", "") != task.range_sha256_)) {
-    throw SetupError(fmt::format(
-        "{}: the lines of shard {} are not the ones it started with (bytes {}-{} of {}); the "
-        "list changed: use another output folder",
-        task.dir_.string(), shard_name(spec), range->begin, range->end, list.string()));
-  }
-  std::istringstream in(std::move(*text));
+  refuse_other_list(root, list, read.fingerprint, spec);
+  refuse_changed_range(task.dir_, list, spec, read.range, task.range_sha256_);
+  std::istringstream in(std::move(read.text));
   UrlList parsed = parse_url_list(in);
   task.urls_ = std::move(parsed.urls);
   task.invalid_ = std::move(parsed.invalid);
