@@ -183,4 +183,6 @@ echo "  $urls URLs, $SHARDS shards on one node ($cpus CPUs), serve --latency $LA
 echo "  array job: ${first_wall} s with task $KILLED killed after $killed_at manifest rows"
 echo "  resubmitted --array=$spec: ${resubmit_wall} s (resumed, finished items skipped)"
 echo "  submit to merge: ${total_wall} s; shards' own span ${span} s, ${ips} images/s (summary.json)"
+echo "  per shard (wall s over attempts): $(jq -r '[.per_shard[] | "\(.shard) \(.wall_seconds * 10 | floor / 10) s/\(.attempts)"] | join(", ")' "$out/summary.json")"
+echo "  (sbatch --wait polls the job's state, so its walls include up to a few seconds of polling)"
 echo "  single-machine run of the same list: ${single_wall} s; thumbnails identical, one ok row per URL"
