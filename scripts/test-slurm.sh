@@ -6,6 +6,8 @@
 # list: the same thumbnails byte for byte, one ok row per URL. Prints the figures at the end.
 #   scripts/test-slurm.sh            (root, or sudo for the packages; builds build/ if needed)
 #   IMAGES=400 SHARDS=4 KEEP=1 scripts/test-slurm.sh
+#   TERM_TEST=1 scripts/test-slurm.sh   also the recipe's time-limit path: TERM to a task's batch
+#                                       shell, requeued, resumed (+~3 min: Slurm's requeue delay)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -130,7 +132,7 @@ out=$work/out
 # requeue delay), and the resubmission from `status` is what this test is about.
 sbatch_run() {  # sbatch_run ARRAY_SPEC
   THUMBFETCH=$exe sbatch --wait --parsable --no-requeue --array="$1" --cpus-per-task=1 \
-    --output="$work/logs/%A_%a.out" scripts/slurm/thumbfetch.sbatch \
+    --output="$work/logs/%A_%a.out" --open-mode=append scripts/slurm/thumbfetch.sbatch \
     "$work/urls.txt" "$out" "$SHARDS" -j 4 -w 1
 }
 t0=$SECONDS
@@ -176,6 +178,30 @@ while IFS= read -r file; do
 done < <(jq -r '.file' "$out/merged.jsonl")
 [ "$differ" -eq 0 ] || { echo "test-slurm: $differ thumbnails differ from the single run" >&2; exit 1; }
 
+# --- optional: the time-limit path of the recipe (TERM, requeue, resume) --------------------
+term_line=""
+if [ -n "${TERM_TEST:-}" ]; then
+  out2=$work/out-term
+  t3=$SECONDS
+  job2=$(THUMBFETCH=$exe sbatch --parsable --array=0 --cpus-per-task=1 \
+    --output="$work/logs/%A_%a.out" --open-mode=append scripts/slurm/thumbfetch.sbatch \
+    "$work/urls.txt" "$out2" 1 -j 4 -w 1)
+  job2=${job2%%;*}
+  await 60 bash -c "grep -q pid '$out2/parts/0-of-1/.thumbfetch.lock' &&
+    [ \$(grep -c . '$out2/parts/0-of-1/run.jsonl' 2>/dev/null || echo 0) -ge 5 ]"
+  scancel --batch --signal=TERM "${job2}_0"  # what --signal=B:TERM@120 sends
+  await 600 "$exe" status "$out2"
+  attempts=$(grep -c . "$out2/parts/0-of-1/attempts.jsonl")
+  first_settled=$(head -n 1 "$out2/parts/0-of-1/attempts.jsonl" | jq -r .all_settled)
+  [ "$attempts" -eq 2 ] && [ "$first_settled" = false ] || {
+    echo "test-slurm: expected a stopped attempt then a resumed one, got $attempts attempts" >&2
+    exit 1
+  }
+  "$exe" merge "$out2" >/dev/null
+  [ "$(jq -r 'select(.status == "ok") | .url' "$out2/merged.jsonl" | sort -u | wc -l)" -eq "$urls" ]
+  term_line="  TERM to the batch shell: stopped, requeued by the script, resumed and done in $((SECONDS - t3)) s"
+fi
+
 ips=$(jq -r '.images_per_second | floor' "$out/summary.json")
 span=$(jq -r '.span_seconds * 10 | floor / 10' "$out/summary.json")
 echo "test-slurm: OK"
@@ -185,4 +211,5 @@ echo "  resubmitted --array=$spec: ${resubmit_wall} s (resumed, finished items s
 echo "  submit to merge: ${total_wall} s; shards' own span ${span} s, ${ips} images/s (summary.json)"
 echo "  per shard (wall s over attempts): $(jq -r '[.per_shard[] | "\(.shard) \(.wall_seconds * 10 | floor / 10) s/\(.attempts)"] | join(", ")' "$out/summary.json")"
 echo "  (sbatch --wait polls the job's state, so its walls include up to a few seconds of polling)"
+[ -n "$term_line" ] && echo "$term_line"
 echo "  single-machine run of the same list: ${single_wall} s; thumbnails identical, one ok row per URL"
