@@ -16,11 +16,12 @@ namespace thumbfetch {
 
 struct LinkSource {
   std::vector<std::string> given;  // links already in hand (bench, the pipeline, Python)
-  std::vector<InvalidUrlLine> given_invalid;  // with `given`: lines refused (a shard's range)
   std::string urls_file;           // "-": standard input
   bool imgur = false;
   ImgurQuery imgur_query;  // client_id, section...; limit and policy are set from the job
   int count = 0;           // at most this many links (0: all)
+  // With `given`: the lines refused (in a shard's range of a URL list).
+  std::vector<InvalidUrlLine> given_invalid;
 };
 
 struct Links {
