@@ -23,6 +23,8 @@ int run_cli(int argc, char** argv) {
   add_demo_command(app, context);
   add_serve_command(app, context);
   add_worker_command(app, context);
+  add_status_command(app, context);
+  add_merge_command(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

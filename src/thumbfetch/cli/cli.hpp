@@ -28,5 +28,7 @@ void add_serve_command(CLI::App& app, CliContext& context);
 void add_run_command(CLI::App& app, CliContext& context);
 void add_bench_command(CLI::App& app, CliContext& context);
 void add_demo_command(CLI::App& app, CliContext& context);
+void add_status_command(CLI::App& app, CliContext& context);
+void add_merge_command(CLI::App& app, CliContext& context);
 
 }  // namespace thumbfetch

@@ -8,6 +8,7 @@
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/cli/display.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
+#include "thumbfetch/cli/shard_flags.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
 #include "thumbfetch/job/fetch_job.hpp"
 #include "thumbfetch/util/interrupt.hpp"
@@ -21,6 +22,7 @@ namespace {
 struct FetchArgs {
   SourceFlags source;
   TransferFlags transfer;
+  ShardFlags shard;
   fs::path out_dir;
   bool quiet = false;
   bool wait = false;
@@ -49,11 +51,16 @@ void print_summary(const FetchJob& job) {
 
 int run_fetch(const FetchArgs& a, const std::string& command) {
   FetchConfig config = config_from(a, command);
+  const std::optional<ShardTask> shard = a.shard.begin(a.source.urls_file, a.out_dir);
+  if (shard && shard_needs_no_job(*shard, command)) return kExitOk;
+  if (shard) std::tie(config.source, config.out_dir) = std::pair(shard->source(), shard->dir());
+  const double started = unix_seconds_now();
   CurlGlobal curl;  // before any thread starts
   InterruptGuard interrupt;
   SignalStopSource stop;
   Display display(a.quiet);
   FetchJob job = FetchJob::plan(std::move(config), display.observer(), stop.token());
+  if (shard) shard->record();
   if (!a.quiet) {
     fmt::print("fetching {} of {} links into {} ({} x{}{})\n", job.to_fetch(), job.urls().size(),
                a.out_dir.string(), job.strategy_name(), job.concurrency(),
@@ -65,6 +72,9 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   if (auto st = job.commit(); !st) {
     fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
   }
+  const Tally& t = job.tally();
+  if (shard)
+    shard->finish({started, unix_seconds_now(), t.ok + t.skipped, t.failed, all_settled(job)});
   if (!a.quiet || job.interrupted() || job.tally().failed > 0) print_summary(job);
   if (job.interrupted()) {
     fmt::print(stderr, "interrupted: {} links not started; manifest written to {}\n",
@@ -83,6 +93,7 @@ void add_fetch_command(CLI::App& app, CliContext& context) {
   a->source.add_to(*cmd);
   cmd->add_option("-o,--output", a->out_dir, "Output folder (created when missing)")->required();
   a->transfer.add_to(*cmd);
+  a->shard.add_to(*cmd);
   cmd->add_flag("-q,--quiet", a->quiet, "Only failures and, when some failed, the summary");
   cmd->add_flag("--wait", a->wait, "Wait for another run that holds the output folder");
   cmd->callback([a, &context] { context.exit_code = run_fetch(*a, context.command_line); });

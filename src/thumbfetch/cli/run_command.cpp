@@ -7,8 +7,10 @@
 #include <fmt/format.h>
 
 #include "thumbfetch/cli/cli.hpp"
+#include "thumbfetch/cli/dataset_flags.hpp"
 #include "thumbfetch/cli/display.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
+#include "thumbfetch/cli/shard_flags.hpp"
 #include "thumbfetch/cli/thumb_flags.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
 #include "thumbfetch/job/pipeline_job.hpp"
@@ -24,6 +26,8 @@ struct RunArgs {
   SourceFlags source;
   TransferFlags transfer;
   ThumbFlags thumb;
+  ShardFlags shard;
+  DatasetFlags dataset;
   std::string thumb_strategy = "threads";
   int workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   double thumb_timeout = 120;
@@ -54,15 +58,26 @@ PipelineConfig config_from(const RunArgs& a, const std::string& command) {
 
 int run_pipeline(const RunArgs& a, const std::string& command) {
   PipelineConfig config = config_from(a, command);
+  const std::optional<ShardTask> shard = a.shard.begin(a.source.urls_file, a.out_dir);
+  if (shard && shard_needs_no_job(*shard, command)) return kExitOk;
+  if (shard) std::tie(config.source, config.out_dir) = std::pair(shard->source(), shard->dir());
+  const double started = unix_seconds_now();
   CurlGlobal curl;  // before any thread starts
   InterruptGuard interrupt;
   SignalStopSource stop;
   Display display(a.quiet);
   PipelineJob job = PipelineJob::plan(std::move(config), display.observer(), stop.token());
+  if (shard) shard->record();
   job.run(display.observer(), stop.token());
   display.finish();
   if (auto st = job.commit(); !st) {
     fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
+  }
+  const Tally& t = job.tally();
+  const bool packed = !all_settled(job) || a.dataset.pack(job.out_dir(), a.keep_originals, a.quiet);
+  if (shard) {
+    shard->finish(
+        {started, unix_seconds_now(), t.ok + t.skipped, t.failed, all_settled(job) && packed});
   }
   const Tally& tally = job.tally();
   const TimeSpent time = job.run_time();
@@ -77,7 +92,7 @@ int run_pipeline(const RunArgs& a, const std::string& command) {
     fmt::print(stderr, "interrupted: run the same command again to resume\n");
     return kExitInterrupted;
   }
-  return tally.failed > 0 ? kExitSomeFailed : kExitOk;
+  return tally.failed > 0 || !packed ? kExitSomeFailed : kExitOk;
 }
 
 }  // namespace
@@ -92,6 +107,8 @@ void add_run_command(CLI::App& app, CliContext& context) {
       ->required();
   a->transfer.add_to(*cmd);
   a->thumb.add_to(*cmd);
+  a->shard.add_to(*cmd);
+  a->dataset.add_to(*cmd);
   cmd->add_option("--thumb-strategy", a->thumb_strategy, "serial, threads or processes")
       ->capture_default_str();
   cmd->add_option("-w,--workers", a->workers, "Thumbnail worker threads or processes")

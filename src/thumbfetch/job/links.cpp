@@ -9,7 +9,7 @@
 namespace thumbfetch {
 
 void check_link_source(const LinkSource& s) {
-  if (!s.given.empty()) return;
+  if (!s.given.empty() || !s.given_invalid.empty()) return;
   if (s.urls_file.empty() == !s.imgur) {
     throw SetupError("give exactly one source: --urls FILE|- or --imgur");
   }
@@ -73,9 +73,10 @@ Links from_imgur(const LinkSource& s, const FetchPolicy& policy, const JobObserv
 Links collect_links(const LinkSource& s, const FetchPolicy& policy, const JobObserver& observer,
                     const std::atomic<bool>* cancel) {
   check_link_source(s);
-  if (!s.given.empty()) {
+  if (!s.given.empty() || !s.given_invalid.empty()) {
     Links links;
     links.urls = s.given;
+    links.invalid = s.given_invalid;
     if (s.count > 0 && static_cast<int>(links.urls.size()) > s.count) links.urls.resize(s.count);
     return links;
   }

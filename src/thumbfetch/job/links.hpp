@@ -20,6 +20,8 @@ struct LinkSource {
   bool imgur = false;
   ImgurQuery imgur_query;  // client_id, section...; limit and policy are set from the job
   int count = 0;           // at most this many links (0: all)
+  // With `given`: the lines refused (in a shard's range of a URL list).
+  std::vector<InvalidUrlLine> given_invalid;
 };
 
 struct Links {
