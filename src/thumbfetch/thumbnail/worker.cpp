@@ -1,7 +1,7 @@
 #include "thumbfetch/thumbnail/worker.hpp"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
+#include <poll.h>
 #include <unistd.h>
 #include <csignal>
 
@@ -32,12 +32,27 @@ void apply_test_hooks(const ThumbJob& job) {
   }
 }
 
+// Our stdin's only writer is the parent (the pipe is close-on-exec there), so its hang-up means
+// the parent process is gone or done with us: a thread waits for it and ends the process, even
+// in the middle of an image. (PR_SET_PDEATHSIG would tie us to the parent *thread* that spawned
+// us, and a worker started from a short-lived thread would die with that thread.) A parent
+// already gone before we got here is seen at once.
+void die_when_parent_hangs_up(int in_fd) {
+  std::thread([in_fd] {
+    for (;;) {
+      pollfd p{in_fd, 0, 0};  // no events asked: poll reports only POLLHUP / POLLERR
+      const int rc = ::poll(&p, 1, -1);
+      if (rc < 0 && errno == EINTR) continue;
+      if (rc < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) ::_exit(0);
+    }
+  }).detach();
+}
+
 }  // namespace
 
 int run_thumb_worker(const ThumbOptions& options, int in_fd, int out_fd) {
-  // Die with the parent: a killed run must not leave workers writing files.
-  // If the parent is already gone, our stdin is at EOF and the loop below ends at once.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Die with the parent process: a killed run must not leave workers writing files.
+  die_when_parent_hangs_up(in_fd);
   // Ctrl-C reaches the whole process group; the parent decides, and closes our stdin.
   std::signal(SIGINT, SIG_IGN);
   std::signal(SIGTERM, SIG_IGN);
