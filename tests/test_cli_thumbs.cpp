@@ -13,6 +13,7 @@
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/child_process.hpp"
 
 using namespace thumbfetch;
 using namespace thumbfetch::test;
@@ -120,8 +121,9 @@ TEST(CliThumbs, EveryStrategyAndWorkerCountWritesTheSameBytes) {
 TEST(CliThumbs, AWorkerCrashFailsOnlyItsImage) {
   TempDir dir;
   make_good_images(dir / "in", 8);
-  auto r = run_thumbfetch(args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2"}),
-                          {"THUMBFETCH_TEST_ABORT_ON=img_13"});
+  auto r = run_hooked_thumbfetch(
+      args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2"}),
+      {"THUMBFETCH_TEST_ABORT_ON=img_13"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(count_lines_with(r.err, "img_13.png: worker process killed by signal 6"), 1) << r.err;
   EXPECT_EQ(count_lines_with(r.err, ": "), 1) << r.err;
@@ -135,7 +137,7 @@ TEST(CliThumbs, AHungWorkerIsReplacedAfterTheTimeout) {
   TempDir dir;
   make_good_images(dir / "in", 5);
   const auto start = std::chrono::steady_clock::now();
-  auto r = run_thumbfetch(
+  auto r = run_hooked_thumbfetch(
       args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2", "--timeout", "1"}),
       {"THUMBFETCH_TEST_HANG_ON=img_11"});
   const double seconds =
@@ -144,6 +146,55 @@ TEST(CliThumbs, AHungWorkerIsReplacedAfterTheTimeout) {
   EXPECT_EQ(count_lines_with(r.err, "img_11.jpg: took longer than 1 s"), 1) << r.err;
   EXPECT_NE(r.out.find("4 ok, 1 failed"), std::string::npos) << r.out;
   EXPECT_LT(seconds, 30) << "the hung worker must not hold the run";
+}
+
+// The hooks live only in the test build: the release executable reads no THUMBFETCH_TEST_*.
+TEST(CliThumbs, TheReleaseExecutableHasNoTestHooks) {
+  TempDir dir;
+  make_good_images(dir / "in", 4);
+  auto r = run_thumbfetch(args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2"}),
+                          {"THUMBFETCH_TEST_ABORT_ON=img_1", "THUMBFETCH_TEST_HANG_ON=img_1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(files_in(dir / "out").size(), 4u) << r.err;
+}
+
+// A run killed with SIGKILL takes its workers with it, even one stuck on an image (it never reads
+// its stdin again, so only the hang-up of that pipe can tell it).
+TEST(CliThumbs, AKilledRunTakesAHungWorkerWithIt) {
+  TempDir dir;
+  make_good_images(dir / "in", 3);
+  const fs::path hanging = dir / "hanging.pid";
+  std::vector<std::string> argv = {"/usr/bin/env", "THUMBFETCH_TEST_HANG_ON=img_10",
+                                   "THUMBFETCH_TEST_HANGING=" + hanging.string(),
+                                   THUMBFETCH_HOOKED_EXE};
+  for (const std::string& a :
+       args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "1", "-q"})) {
+    argv.push_back(a);
+  }
+  auto run = ChildProcess::spawn(argv);
+  ASSERT_TRUE(run) << run.error().message;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(hanging) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // awaiting a file: no event
+  }
+  ASSERT_TRUE(fs::exists(hanging)) << "the worker never reached the image it hangs on";
+  pid_t worker = 0;
+  std::ifstream(hanging) >> worker;
+  ASSERT_GT(worker, 0);
+  run->kill(SIGKILL);
+  EXPECT_EQ(run->wait(), "killed by signal 9 (Killed)");
+  // Gone, or a zombie waiting for a reaper that is not us.
+  auto alive = [&] {
+    std::ifstream stat("/proc/" + std::to_string(worker) + "/stat");
+    std::string pid, comm, state;
+    return stat >> pid >> comm >> state && state != "Z" && state != "X";
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (alive() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(alive()) << "worker " << worker << " outlived its run";
+  if (alive()) ::kill(worker, SIGKILL);
 }
 
 TEST(CliThumbs, SkipExistingResumes) {

@@ -6,8 +6,6 @@
 #include <csignal>
 
 #include <cerrno>
-#include <chrono>
-#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -18,19 +16,7 @@ namespace thumbfetch {
 
 namespace {
 
-// Test hooks: make the worker crash or hang on a chosen file, so tests can prove that only
-// that image fails and the batch goes on. Read from the environment, inert when unset.
-void apply_test_hooks(const ThumbJob& job) {
-  const std::string input = job.input.string();
-  if (const char* s = std::getenv("THUMBFETCH_TEST_ABORT_ON");
-      s && *s && input.find(s) != std::string::npos) {
-    std::abort();
-  }
-  if (const char* s = std::getenv("THUMBFETCH_TEST_HANG_ON");
-      s && *s && input.find(s) != std::string::npos) {
-    std::this_thread::sleep_for(std::chrono::hours(1));
-  }
-}
+WorkerJobHook g_job_hook = nullptr;
 
 // Our stdin's only writer is the parent (the pipe is close-on-exec there), so its hang-up means
 // the parent process is gone or done with us: a thread waits for it and ends the process, even
@@ -49,6 +35,10 @@ void die_when_parent_hangs_up(int in_fd) {
 }
 
 }  // namespace
+
+void set_worker_job_hook(WorkerJobHook hook) {
+  g_job_hook = hook;
+}
 
 int run_thumb_worker(const ThumbOptions& options, int in_fd, int out_fd) {
   // Die with the parent process: a killed run must not leave workers writing files.
@@ -70,7 +60,7 @@ int run_thumb_worker(const ThumbOptions& options, int in_fd, int out_fd) {
   char chunk[4096];
   for (;;) {
     while (auto job = take_request(buffer)) {
-      apply_test_hooks(*job);
+      if (g_job_hook) g_job_hook(*job);
       if (!write_all(out_fd, encode_response(run_job(thumbnailer, *job)))) return 1;
     }
     ssize_t n = ::read(in_fd, chunk, sizeof chunk);
