@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -195,6 +196,35 @@ TEST(CliThumbs, AKilledRunTakesAHungWorkerWithIt) {
   }
   EXPECT_FALSE(alive()) << "worker " << worker << " outlived its run";
   if (alive()) ::kill(worker, SIGKILL);
+}
+
+// A FIFO given among good images (opening it would wait for a writer for ever) and a file far
+// past the input cap (a sparse one: no disk used) each fail on their own line; the rest of the
+// batch is done, under every strategy. Bounded by timeout(1): a hang fails the test.
+TEST(CliThumbs, AFifoAndAHugeFileFailAloneWithoutBeingRead) {
+  TempDir dir;
+  make_good_images(dir / "in", 3);
+  const fs::path fifo = dir / "pipe.jpg";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const fs::path huge = dir / "huge.jpg";
+  std::ofstream(huge).close();
+  fs::resize_file(huge, std::uint64_t{600} << 20);  // over 400 MB, the default cap
+  for (const char* strategy : {"serial", "threads", "processes"}) {
+    SCOPED_TRACE(strategy);
+    const fs::path out = dir / (std::string("out-") + strategy);
+    auto args = args_for(dir / "in", out, {"--strategy", strategy, "-j", "2"});
+    args.insert(args.begin() + 2, {fifo.string(), huge.string()});
+    std::vector<std::string> argv = {"/usr/bin/timeout", "60", thumbfetch_exe()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(count_lines_with(r.err, "pipe.jpg: not a regular file (a FIFO)"), 1) << r.err;
+    EXPECT_EQ(count_lines_with(r.err, "huge.jpg: 629145600 bytes, more than the 400000000 allowed"),
+              1)
+        << r.err;
+    EXPECT_NE(r.out.find("3 ok, 2 failed"), std::string::npos) << r.out;
+    EXPECT_EQ(files_in(out).size(), 3u);
+  }
 }
 
 TEST(CliThumbs, SkipExistingResumes) {

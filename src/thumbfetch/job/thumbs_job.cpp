@@ -238,7 +238,10 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
     }
     if (!cancel.is_set()) {
       // Hashed here, on the submitting thread, while the workers decode earlier images.
-      input_sha256_[i] = file_sha256(items_[i].job.input);
+      // (Not one the thumbnailer refuses unread for its size: hashing it would read it all.)
+      if (items_[i].stamp.bytes <= max_input_bytes(config_.options)) {
+        input_sha256_[i] = file_sha256(items_[i].job.input);
+      }
       remove_old_output(i);
       std::lock_guard lock(*mutex_);
       manifest.append(pending_row(i).to_json_line());
