@@ -10,11 +10,14 @@
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "support/image_fixtures.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/child_process.hpp"
+#include "thumbfetch/util/json_bytes.hpp"
 
 using namespace thumbfetch;
 using namespace thumbfetch::test;
@@ -398,6 +401,37 @@ TEST(CliThumbs, JsonReportListsEveryImage) {
   EXPECT_NE(json.find("\"failed\": 1"), std::string::npos);
   EXPECT_NE(json.find("not an image"), std::string::npos);
   EXPECT_NE(json.find("wall_seconds"), std::string::npos);
+}
+
+// A file name that is not UTF-8 (Latin-1 "café"): --json stays valid JSON and gives the exact
+// name in input_hex, and a second run resumes it rather than redoing it.
+TEST(CliThumbs, NonUtf8FileNamesReportAndResume) {
+  TempDir dir;
+  make_good_images(dir / "in", 2);
+  const std::string latin1 = "caf\xe9.jpg";
+  fs::rename(dir / "in" / "img_10.jpg", dir / "in" / latin1);
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run);
+    const fs::path report = dir / ("r" + std::to_string(run) + ".json");
+    auto r = run_thumbfetch(
+        args_for(dir / "in", dir / "out", {"--skip-existing", "--json", report.string()}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(run == 0 ? "2 ok, 0 failed, 0 skipped" : "0 ok, 0 failed, 2 skipped"),
+              std::string::npos)
+        << r.out;
+    const std::string json = read_file(report).value();
+    const auto parsed = nlohmann::json::parse(json, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << json;
+    bool found = false;
+    for (const auto& item : parsed["items"]) {
+      if (item.contains("input_hex")) {
+        found = true;
+        EXPECT_EQ(unhex_bytes(item["input_hex"].get<std::string>()),
+                  (dir / "in" / latin1).string());
+      }
+    }
+    EXPECT_TRUE(found) << json;
+  }
 }
 
 TEST(CliThumbs, WorkersGetEveryOptionTheParentGot) {
