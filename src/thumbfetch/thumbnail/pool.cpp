@@ -78,8 +78,8 @@ class InProcessRunner final : public JobRunner {
 // processes: one `thumbfetch worker` driven synchronously: write a request, poll its stdout
 // with the time left, read the answer. A worker that crashes, garbles or runs past the timeout
 // is killed and reaped (waitpid: RUSAGE_CHILDREN counts it) and its image fails; the next
-// prepare() starts a new one. The worker's PR_SET_PDEATHSIG fires when the thread that spawned
-// it ends, so workers are spawned here, by the pool thread that outlives them.
+// prepare() starts a new one. A worker ends when its stdin hangs up (worker.cpp), that is with
+// this process, whichever thread spawned it.
 class WorkerProcessRunner final : public JobRunner {
  public:
   WorkerProcessRunner(const std::vector<std::string>& argv, double timeout_seconds,

@@ -139,7 +139,8 @@ Result<ThumbDone> Thumbnailer::make(const std::filesystem::path& input,
   auto data = read_file(input, max_input_bytes(options_));
   if (!data) {
     Error e = data.error();
-    if (e.kind == ErrorKind::too_large) e.message += " for an input (4 bytes per --max-pixels pixel)";
+    if (e.kind == ErrorKind::too_large)
+      e.message += " for an input (4 bytes per --max-pixels pixel)";
     return e;
   }
   auto thumb = render(*data);

@@ -141,7 +141,7 @@ const char* file_type_name(mode_t mode) {
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISSOCK(mode)) return "a socket";
   if (S_ISDIR(mode)) return "a folder";
-  return "not a regular file";
+  return "an unknown file type";
 }
 
 }  // namespace
