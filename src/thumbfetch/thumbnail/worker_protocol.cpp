@@ -80,37 +80,15 @@ bool known(ThumbResult::State state) {
   return state == ThumbResult::State::done || state == ThumbResult::State::failed;
 }
 
-// -Wswitch names a new enumerator missing here, so the check keeps up with the enum.
+// Decoders and error kinds are checked through their to_string, which names every enumerator
+// and has a fallback for any other value ("libvips", "unknown"): no list here to fall behind
+// the enums as decoders and kinds are added.
 bool known(Decoder decoder) {
-  switch (decoder) {
-    case Decoder::libjpeg_turbo:
-    case Decoder::libspng:
-    case Decoder::libvips:
-      return true;
-  }
-  return false;
+  return decoder == Decoder::libvips || to_string(decoder) != to_string(Decoder::libvips);
 }
 
 bool known(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::io:
-    case ErrorKind::not_an_image:
-    case ErrorKind::unsupported:
-    case ErrorKind::truncated:
-    case ErrorKind::corrupt:
-    case ErrorKind::too_many_pixels:
-    case ErrorKind::write:
-    case ErrorKind::worker_crashed:
-    case ErrorKind::timeout:
-    case ErrorKind::network:
-    case ErrorKind::http_status:
-    case ErrorKind::too_large:
-    case ErrorKind::refused:
-    case ErrorKind::cancelled:
-    case ErrorKind::internal:
-      return true;
-  }
-  return false;
+  return to_string(kind) != "unknown";
 }
 
 // The value of an enum sent as a number, or a throw when it names none of ours.
