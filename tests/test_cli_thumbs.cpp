@@ -3,16 +3,21 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <chrono>
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "support/image_fixtures.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/child_process.hpp"
+#include "thumbfetch/util/json_bytes.hpp"
 
 using namespace thumbfetch;
 using namespace thumbfetch::test;
@@ -120,8 +125,9 @@ TEST(CliThumbs, EveryStrategyAndWorkerCountWritesTheSameBytes) {
 TEST(CliThumbs, AWorkerCrashFailsOnlyItsImage) {
   TempDir dir;
   make_good_images(dir / "in", 8);
-  auto r = run_thumbfetch(args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2"}),
-                          {"THUMBFETCH_TEST_ABORT_ON=img_13"});
+  auto r = run_hooked_thumbfetch(
+      args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2"}),
+      {"THUMBFETCH_TEST_ABORT_ON=img_13"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(count_lines_with(r.err, "img_13.png: worker process killed by signal 6"), 1) << r.err;
   EXPECT_EQ(count_lines_with(r.err, ": "), 1) << r.err;
@@ -135,7 +141,7 @@ TEST(CliThumbs, AHungWorkerIsReplacedAfterTheTimeout) {
   TempDir dir;
   make_good_images(dir / "in", 5);
   const auto start = std::chrono::steady_clock::now();
-  auto r = run_thumbfetch(
+  auto r = run_hooked_thumbfetch(
       args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2", "--timeout", "1"}),
       {"THUMBFETCH_TEST_HANG_ON=img_11"});
   const double seconds =
@@ -144,6 +150,84 @@ TEST(CliThumbs, AHungWorkerIsReplacedAfterTheTimeout) {
   EXPECT_EQ(count_lines_with(r.err, "img_11.jpg: took longer than 1 s"), 1) << r.err;
   EXPECT_NE(r.out.find("4 ok, 1 failed"), std::string::npos) << r.out;
   EXPECT_LT(seconds, 30) << "the hung worker must not hold the run";
+}
+
+// The hooks live only in the test build: the release executable reads no THUMBFETCH_TEST_*.
+TEST(CliThumbs, TheReleaseExecutableHasNoTestHooks) {
+  TempDir dir;
+  make_good_images(dir / "in", 4);
+  auto r = run_thumbfetch(args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "2"}),
+                          {"THUMBFETCH_TEST_ABORT_ON=img_1", "THUMBFETCH_TEST_HANG_ON=img_1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(files_in(dir / "out").size(), 4u) << r.err;
+}
+
+// A run killed with SIGKILL takes its workers with it, even one stuck on an image (it never reads
+// its stdin again, so only the hang-up of that pipe can tell it).
+TEST(CliThumbs, AKilledRunTakesAHungWorkerWithIt) {
+  TempDir dir;
+  make_good_images(dir / "in", 3);
+  const fs::path hanging = dir / "hanging.pid";
+  std::vector<std::string> argv = {"/usr/bin/env", "THUMBFETCH_TEST_HANG_ON=img_10",
+                                   "THUMBFETCH_TEST_HANGING=" + hanging.string(),
+                                   THUMBFETCH_HOOKED_EXE};
+  for (const std::string& a :
+       args_for(dir / "in", dir / "out", {"--strategy", "processes", "-j", "1", "-q"})) {
+    argv.push_back(a);
+  }
+  auto run = ChildProcess::spawn(argv);
+  ASSERT_TRUE(run) << run.error().message;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(hanging) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // awaiting a file: no event
+  }
+  ASSERT_TRUE(fs::exists(hanging)) << "the worker never reached the image it hangs on";
+  pid_t worker = 0;
+  std::ifstream(hanging) >> worker;
+  ASSERT_GT(worker, 0);
+  run->kill(SIGKILL);
+  EXPECT_EQ(run->wait(), "killed by signal 9 (Killed)");
+  // Gone, or a zombie waiting for a reaper that is not us.
+  auto alive = [&] {
+    std::ifstream stat("/proc/" + std::to_string(worker) + "/stat");
+    std::string pid, comm, state;
+    return stat >> pid >> comm >> state && state != "Z" && state != "X";
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (alive() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(alive()) << "worker " << worker << " outlived its run";
+  if (alive()) ::kill(worker, SIGKILL);
+}
+
+// A FIFO given among good images (opening it would wait for a writer for ever) and a file far
+// past the input cap (a sparse one: no disk used) each fail on their own line; the rest of the
+// batch is done, under every strategy. Bounded by timeout(1): a hang fails the test.
+TEST(CliThumbs, AFifoAndAHugeFileFailAloneWithoutBeingRead) {
+  TempDir dir;
+  make_good_images(dir / "in", 3);
+  const fs::path fifo = dir / "pipe.jpg";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const fs::path huge = dir / "huge.jpg";
+  std::ofstream(huge).close();
+  fs::resize_file(huge, std::uint64_t{600} << 20);  // over 400 MB, the default cap
+  for (const char* strategy : {"serial", "threads", "processes"}) {
+    SCOPED_TRACE(strategy);
+    const fs::path out = dir / (std::string("out-") + strategy);
+    auto args = args_for(dir / "in", out, {"--strategy", strategy, "-j", "2"});
+    args.insert(args.begin() + 2, {fifo.string(), huge.string()});
+    std::vector<std::string> argv = {"/usr/bin/timeout", "60", thumbfetch_exe()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(count_lines_with(r.err, "pipe.jpg: not a regular file (a FIFO)"), 1) << r.err;
+    EXPECT_EQ(count_lines_with(r.err, "huge.jpg: 629145600 bytes, more than the 400000000 allowed"),
+              1)
+        << r.err;
+    EXPECT_NE(r.out.find("3 ok, 2 failed"), std::string::npos) << r.out;
+    EXPECT_EQ(files_in(out).size(), 3u);
+  }
 }
 
 TEST(CliThumbs, SkipExistingResumes) {
@@ -317,6 +401,37 @@ TEST(CliThumbs, JsonReportListsEveryImage) {
   EXPECT_NE(json.find("\"failed\": 1"), std::string::npos);
   EXPECT_NE(json.find("not an image"), std::string::npos);
   EXPECT_NE(json.find("wall_seconds"), std::string::npos);
+}
+
+// A file name that is not UTF-8 (Latin-1 "café"): --json stays valid JSON and gives the exact
+// name in input_hex, and a second run resumes it rather than redoing it.
+TEST(CliThumbs, NonUtf8FileNamesReportAndResume) {
+  TempDir dir;
+  make_good_images(dir / "in", 2);
+  const std::string latin1 = "caf\xe9.jpg";
+  fs::rename(dir / "in" / "img_10.jpg", dir / "in" / latin1);
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run);
+    const fs::path report = dir / ("r" + std::to_string(run) + ".json");
+    auto r = run_thumbfetch(
+        args_for(dir / "in", dir / "out", {"--skip-existing", "--json", report.string()}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(run == 0 ? "2 ok, 0 failed, 0 skipped" : "0 ok, 0 failed, 2 skipped"),
+              std::string::npos)
+        << r.out;
+    const std::string json = read_file(report).value();
+    const auto parsed = nlohmann::json::parse(json, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << json;
+    bool found = false;
+    for (const auto& item : parsed["items"]) {
+      if (item.contains("input_hex")) {
+        found = true;
+        EXPECT_EQ(unhex_bytes(item["input_hex"].get<std::string>()),
+                  (dir / "in" / latin1).string());
+      }
+    }
+    EXPECT_TRUE(found) << json;
+  }
 }
 
 TEST(CliThumbs, WorkersGetEveryOptionTheParentGot) {

@@ -404,7 +404,18 @@ TEST(ThumbPool, AWorkerThatCrashesGarblesOrHangsIsReplacedAndOnlyItsImageFails) 
              "worker process killed by signal 9"},
         Case{"garbled", "printf 'R nonsense\\n'; exec cat >/dev/null", ErrorKind::worker_crashed,
              "garbled answer"},
-        Case{"hang", "exec sleep 3600", ErrorKind::timeout, "took longer than 1 s"}}) {
+        Case{"hang", "exec sleep 3600", ErrorKind::timeout, "took longer than 1 s"},
+        // Lengths that add up past 2^64, a state that is none of ours, a thumbnail somewhere
+        // else than beside its stem, a stray byte and then silence: each one garbled worker.
+        Case{"wrapping lengths",
+             "printf 'R 0 1 1 1 0 0 18446744073709551615 2 0\\nab'; exec cat >/dev/null",
+             ErrorKind::worker_crashed, "garbled answer"},
+        Case{"unknown state", "printf 'R 7 1 1 1 0 99 0 0 0\\n'; exec cat >/dev/null",
+             ErrorKind::worker_crashed, "garbled answer"},
+        Case{"elsewhere", "printf 'R 0 1 1 4 0 0 11 0 0\\n/etc/passwd'; exec cat >/dev/null",
+             ErrorKind::worker_crashed, "garbled answer"},
+        Case{"stray byte", "printf 'x'; exec sleep 3600", ErrorKind::worker_crashed,
+             "garbled answer"}}) {
     SCOPED_TRACE(c.name);
     TempDir dir;
     // The first worker misbehaves on its first image; the ones started after it are real.
@@ -425,7 +436,8 @@ TEST(ThumbPool, AWorkerThatCrashesGarblesOrHangsIsReplacedAndOnlyItsImageFails) 
     const auto jobs = make_jobs(dir, 4);
     ThumbRunConfig config = config_for(ThumbStrategyKind::processes, 1);
     config.worker_exe = script;
-    config.timeout_seconds = 1;
+    // The stray byte must be caught at once, with no --timeout to end the wait.
+    config.timeout_seconds = std::string_view(c.name) == "stray byte" ? 0 : 1;
     Results results;
     {
       ThumbPool pool(ThumbStrategyKind::processes, config, results.callback());
@@ -441,6 +453,32 @@ TEST(ThumbPool, AWorkerThatCrashesGarblesOrHangsIsReplacedAndOnlyItsImageFails) 
       EXPECT_EQ(got[i].state, ThumbResult::State::done) << i << ": " << got[i].error.message;
     }
   }
+}
+
+// Workers that write anything but READY first are garbled at once: the pool neither waits for
+// READY's deadline (30 s each, three times) nor for ever, and says what went wrong.
+TEST(ThumbPool, WorkersThatWriteBeforeReadyFailToStartAtOnce) {
+  Watchdog watchdog;
+  TempDir dir;
+  const fs::path script = dir / "worker.sh";
+  write_text(script, "#!/bin/sh\nprintf 'x'\nexec sleep 3600\n");
+  fs::permissions(script, fs::perms::owner_all);
+  const auto jobs = make_jobs(dir, 2);
+  ThumbRunConfig config = config_for(ThumbStrategyKind::processes, 1);
+  config.worker_exe = script;
+  config.timeout_seconds = 0;
+  Results results;
+  std::string error;
+  {
+    ThumbPool pool(ThumbStrategyKind::processes, config, results.callback());
+    try {
+      for (size_t i = 0; i < jobs.size(); ++i) pool.submit(jobs[i], i);
+      pool.wait();
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
+  }
+  EXPECT_NE(error.find("said something other than READY"), std::string::npos) << error;
 }
 
 TEST(ThumbPool, BatchStrategiesReturnResultsInJobOrderAndReportOnlyStartedImages) {

@@ -46,3 +46,41 @@ TEST(WorkerProtocol, MalformedInputThrows) {
   std::string garbage = "X nonsense\n";
   EXPECT_THROW(take_request(garbage), std::runtime_error);
 }
+
+// A header whose lengths add up past 2^64 must not wrap into a short payload (which then threw
+// std::out_of_range from substr, an error the pool did not expect from a garbled worker).
+TEST(WorkerProtocol, LengthsThatWouldWrapAreMalformed) {
+  for (std::string wire : {std::string("R 0 1 1 1 0 0 18446744073709551615 2 0\nab"),
+                           std::string("R 1 0 0 0 0 0 18446744073709551614 3 0\nabc"),
+                           std::string("J 18446744073709551615 1\nx"), std::string("J -1 2\nab"),
+                           std::string("R 1 0 0 0 0 0 99999999999 0 0\n")}) {
+    SCOPED_TRACE(wire);
+    std::string buffer = wire;
+    if (wire[0] == 'J')
+      EXPECT_THROW(take_request(buffer), std::runtime_error);
+    else
+      EXPECT_THROW(take_response(buffer), std::runtime_error);
+  }
+}
+
+// A state, decoder or error kind that is none of ours is a garbled worker, not a value to cast.
+TEST(WorkerProtocol, UnknownStatesDecodersAndKindsAreMalformed) {
+  for (std::string wire :
+       {"R 7 1 1 1 0 0 0 0 0\n", "R 2 1 1 1 0 0 0 0 0\n" /* skipped: never a worker's word */,
+        "R 0 1 1 1 9 0 0 0 0\n", "R 1 0 0 0 0 200 0 0 0\n", "R 0 1 1 1 0 0 0 0\n",
+        "R 0 1 1 1 0 0 0 0 0 0\n", "R 0 1 x 1 0 0 0 0 0\n", "R 0 1 1 1 0 0 0 0 0 \n"}) {
+    SCOPED_TRACE(wire);
+    EXPECT_THROW(take_response(wire), std::runtime_error);
+  }
+}
+
+// Bytes that cannot start an answer are garbage at once, and so is a header line that never
+// ends: neither waits for more.
+TEST(WorkerProtocol, StrayBytesAndEndlessHeadersAreMalformedAtOnce) {
+  std::string stray = "x";
+  EXPECT_THROW(take_response(stray), std::runtime_error);
+  std::string endless = "R " + std::string(4096, '1');
+  EXPECT_THROW(take_response(endless), std::runtime_error);
+  std::string partial = "R 0 1";
+  EXPECT_FALSE(take_response(partial).has_value());  // a real answer on its way
+}

@@ -91,6 +91,13 @@ CommandResult run_thumbfetch(const std::vector<std::string>& args,
   return run_command(argv, extra_env);
 }
 
+CommandResult run_hooked_thumbfetch(const std::vector<std::string>& args,
+                                    const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv = {THUMBFETCH_HOOKED_EXE};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, extra_env);
+}
+
 pid_t start_thumbfetch(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {thumbfetch_exe()};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -26,6 +26,10 @@ CommandResult run_command(const std::vector<std::string>& argv,
 CommandResult run_thumbfetch(const std::vector<std::string>& args,
                              const std::vector<std::string>& extra_env = {});
 
+// thumbfetch_hooked (the CLI with test hooks, tests/hooked/) with these arguments.
+CommandResult run_hooked_thumbfetch(const std::vector<std::string>& args,
+                                    const std::vector<std::string>& extra_env = {});
+
 // Starts thumbfetch in the background with output to /dev/null; returns its pid.
 pid_t start_thumbfetch(const std::vector<std::string>& args);
 

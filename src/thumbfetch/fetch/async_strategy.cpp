@@ -53,8 +53,8 @@ class EventLoop {
         config_(config),
         window_(window),
         results_(items.size()),
-        multi_(make_curl_multi()),
-        epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+        epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+        multi_(make_curl_multi()) {
     if (!epoll_.valid()) throw std::runtime_error("epoll_create1 failed");
     CURLM* m = multi_.get();
     curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &EventLoop::on_socket);
@@ -257,7 +257,8 @@ class EventLoop {
   const int window_;
   std::vector<FetchResult> results_;
 
-  CurlMulti multi_;
+  // What libcurl's callbacks touch (on_socket, on_timer): declared before multi_, so it outlives
+  // curl_multi_cleanup, which may still call them (closing cached connections).
   UniqueFd epoll_;
   std::optional<Clock::time_point> curl_deadline_;
 
@@ -271,6 +272,10 @@ class EventLoop {
   std::unordered_map<std::string, int> per_host_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   int in_flight_ = 0;
+
+  // Last, so destroyed first: every easy handle is out of it by then (~EventLoop) and the
+  // members above, which its callbacks and its handles use, are all still alive.
+  CurlMulti multi_;
 };
 
 class AsyncFetch final : public FetchStrategy {

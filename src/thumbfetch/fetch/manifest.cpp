@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/json_bytes.hpp"
 
 namespace thumbfetch {
 
@@ -26,8 +27,8 @@ const char* status_name(const FetchResult& r) {
 
 std::string ManifestRow::to_json_line() const {
   nlohmann::ordered_json j;
-  j["url"] = url;
-  j["file"] = file;
+  put_bytes(j, "url", url);  // a URL that is not UTF-8 keeps its bytes for resume
+  put_bytes(j, "file", file);
   j["status"] = status;
   j["http_code"] = http_code;
   j["bytes"] = bytes;
@@ -82,8 +83,8 @@ std::vector<ManifestRow> load_manifest(const fs::path& dir) {
     if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) continue;
     ManifestRow row;
     try {
-      row.url = j.value("url", "");
-      row.file = j.value("file", "");
+      row.url = get_bytes(j, "url");
+      row.file = get_bytes(j, "file");
       row.status = j.value("status", "");
       row.http_code = j.value("http_code", 0L);
       row.bytes = j.value("bytes", std::uint64_t{0});

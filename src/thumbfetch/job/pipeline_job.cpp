@@ -15,6 +15,7 @@
 #include "thumbfetch/job/thumbs_manifest.hpp"
 #include "thumbfetch/thumbnail/pool.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/json_bytes.hpp"
 
 namespace thumbfetch {
 
@@ -65,11 +66,11 @@ void PipelineJob::plan_items() {
     if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) continue;
     PreviousRow row;
     try {
-      row = {j.value("url", ""),
+      row = {get_bytes(j, "url"),
              j.value("status", ""),
-             j.value("file", ""),
+             get_bytes(j, "file"),
              j.value("options", ""),
-             j.value("stem", ""),
+             get_bytes(j, "stem"),
              line,
              j.value("thumb_bytes", std::uint64_t{0})};
     } catch (const nlohmann::json::exception&) {
@@ -120,9 +121,9 @@ std::string PipelineJob::row_for(size_t i) const {
   const PipelineResult& r = results_[i];
   if (r.state == PipelineResult::State::skipped) return previous_[previous_of_[i]].line;
   Json j;
-  j["url"] = links_.urls[i];
+  put_bytes(j, "url", links_.urls[i]);  // a URL that is not UTF-8 keeps its bytes for resume
   j["status"] = status_word(r);
-  j["file"] = r.state == PipelineResult::State::ok ? r.thumbnail.filename().string() : "";
+  put_bytes(j, "file", r.state == PipelineResult::State::ok ? r.thumbnail.filename().string() : "");
   j["original"] = config_.keep_originals && r.download.ok()
                       ? ("originals/" + r.download.file.filename().string())
                       : "";
@@ -267,9 +268,11 @@ void PipelineJob::download_landed(Shared& shared, ThumbPool& pool, size_t i, con
     std::lock_guard lock(shared.mutex);
     results_[i].download = d;
     // Known as ours before a worker writes it: a kill -9 then leaves no stranger's file.
-    shared.manifest.append(
-        Json{{"url", links_.urls[i]}, {"status", "pending"}, {"stem", stems_[i]}}.dump(
-            -1, ' ', false, Json::error_handler_t::replace));
+    Json pending;
+    put_bytes(pending, "url", links_.urls[i]);
+    pending["status"] = "pending";
+    put_bytes(pending, "stem", stems_[i]);
+    shared.manifest.append(pending.dump(-1, ' ', false, Json::error_handler_t::replace));
   }
   try {
     // Blocks while the thumbnail queue is full: back-pressure on the downloads.

@@ -13,6 +13,7 @@
 #include "thumbfetch/job/setup_error.hpp"
 #include "thumbfetch/thumbnail/pool.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/json_bytes.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 #include "thumbfetch/util/sha256.hpp"
 
@@ -238,7 +239,10 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
     }
     if (!cancel.is_set()) {
       // Hashed here, on the submitting thread, while the workers decode earlier images.
-      input_sha256_[i] = file_sha256(items_[i].job.input);
+      // (Not one the thumbnailer refuses unread for its size: hashing it would read it all.)
+      if (items_[i].stamp.bytes <= max_input_bytes(config_.options)) {
+        input_sha256_[i] = file_sha256(items_[i].job.input);
+      }
       remove_old_output(i);
       std::lock_guard lock(*mutex_);
       manifest.append(pending_row(i).to_json_line());
@@ -276,14 +280,15 @@ std::string thumbs_json_report(const ThumbsJob& job) {
   for (size_t i = 0; i < job.items().size(); ++i) {
     const ThumbResult& r = job.results()[i];
     if (r.error.kind == ErrorKind::cancelled) continue;
-    nlohmann::ordered_json j = {{"input", job.items()[i].job.input.string()},
-                                {"status", status_word(r.state)},
-                                {"seconds", std::round(r.seconds * 1e4) / 1e4}};
+    nlohmann::ordered_json j;
+    put_bytes(j, "input", job.items()[i].job.input.string());  // + input_hex when not UTF-8
+    j["status"] = status_word(r.state);
+    j["seconds"] = std::round(r.seconds * 1e4) / 1e4;
     if (r.state == ThumbResult::State::failed) {
       j["error_kind"] = std::string(to_string(r.error.kind));
       j["error"] = r.error.message;
     } else {
-      j["output"] = r.done.output.string();
+      put_bytes(j, "output", r.done.output.string());
     }
     if (r.state == ThumbResult::State::done) {
       j["width"] = r.done.size.width;

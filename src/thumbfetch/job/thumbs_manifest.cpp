@@ -9,14 +9,16 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "thumbfetch/util/json_bytes.hpp"
+
 namespace thumbfetch {
 
 std::string ThumbsRow::to_json_line() const {
   nlohmann::ordered_json j;
-  j["input"] = input;
-  j["file"] = file;
+  put_bytes(j, "input", input);  // a file name that is not UTF-8 keeps its bytes for resume
+  put_bytes(j, "file", file);
   j["status"] = status;
-  if (!stem.empty()) j["stem"] = stem;
+  if (!stem.empty()) put_bytes(j, "stem", stem);
   j["input_bytes"] = stamp.bytes;
   j["input_mtime_ns"] = stamp.mtime_ns;
   j["input_sha256"] = input_sha256;
@@ -48,10 +50,10 @@ std::vector<ThumbsRow> load_thumbs_manifest(const std::filesystem::path& dir) {
     if (!j.is_object() || !j.contains("input") || !j["input"].is_string()) continue;
     ThumbsRow row;
     try {
-      row.input = j.value("input", "");
-      row.file = j.value("file", "");
+      row.input = get_bytes(j, "input");
+      row.file = get_bytes(j, "file");
       row.status = j.value("status", "");
-      row.stem = j.value("stem", "");
+      row.stem = get_bytes(j, "stem");
       row.stamp.bytes = j.value("input_bytes", std::uint64_t{0});
       row.stamp.mtime_ns = j.value("input_mtime_ns", std::int64_t{0});
       row.input_sha256 = j.value("input_sha256", "");

@@ -78,8 +78,8 @@ class InProcessRunner final : public JobRunner {
 // processes: one `thumbfetch worker` driven synchronously: write a request, poll its stdout
 // with the time left, read the answer. A worker that crashes, garbles or runs past the timeout
 // is killed and reaped (waitpid: RUSAGE_CHILDREN counts it) and its image fails; the next
-// prepare() starts a new one. The worker's PR_SET_PDEATHSIG fires when the thread that spawned
-// it ends, so workers are spawned here, by the pool thread that outlives them.
+// prepare() starts a new one. A worker ends when its stdin hangs up (worker.cpp), that is with
+// this process, whichever thread spawned it.
 class WorkerProcessRunner final : public JobRunner {
  public:
   WorkerProcessRunner(const std::vector<std::string>& argv, double timeout_seconds,
@@ -109,7 +109,7 @@ class WorkerProcessRunner final : public JobRunner {
   }
 
  private:
-  enum class Read { ok, eof, timed_out };
+  enum class Read { ok, eof, timed_out, garbled };
 
   // Sends the job, reads the answer.
   ThumbResult exchange(const ThumbJob& job) {
@@ -118,7 +118,10 @@ class WorkerProcessRunner final : public JobRunner {
     write_all(process_->stdin_fd(), encode_request(job));
     for (;;) {
       try {
-        if (auto result = take_response(buffer_)) return std::move(*result);
+        if (auto result = take_response(buffer_)) {
+          check_answer(*result, job);
+          return std::move(*result);
+        }
       } catch (const std::runtime_error& e) {
         // A worker that talks nonsense is as good as crashed: replace it, fail only its image.
         discard();
@@ -128,6 +131,7 @@ class WorkerProcessRunner final : public JobRunner {
       }
       switch (read_until(buffer_.size() + 1, deadline)) {
         case Read::ok:
+        case Read::garbled:  // (only await_ready says this)
           continue;
         case Read::eof: {
           const std::string how = process_->wait();
@@ -144,6 +148,18 @@ class WorkerProcessRunner final : public JobRunner {
     }
   }
 
+  // A worker may only report a thumbnail beside the stem it was given (stem + extension).
+  static void check_answer(const ThumbResult& result, const ThumbJob& job) {
+    if (result.state != ThumbResult::State::done) return;
+    const std::string stem = job.output_stem.filename().string();
+    const std::string name = result.done.output.filename().string();
+    if (result.done.output.parent_path() != job.output_stem.parent_path() ||
+        !name.starts_with(stem + ".")) {
+      throw std::runtime_error("a thumbnail that is not beside its stem: " +
+                               result.done.output.string().substr(0, 200));
+    }
+  }
+
   // Starts a worker and waits for its READY; when it does not come, says how the worker ended.
   std::string start_one() {
     auto child = ChildProcess::spawn(argv_);
@@ -151,13 +167,12 @@ class WorkerProcessRunner final : public JobRunner {
     process_.emplace(std::move(child).value());
     buffer_.clear();
     std::string how;
-    switch (read_until(kWorkerReady.size(), after(kReadySeconds))) {
+    switch (await_ready(after(kReadySeconds))) {
       case Read::ok:
-        if (buffer_.starts_with(kWorkerReady)) {
-          buffer_.erase(0, kWorkerReady.size());
-          ready_ = true;
-          return {};
-        }
+        buffer_.erase(0, kWorkerReady.size());
+        ready_ = true;
+        return {};
+      case Read::garbled:
         how = "said something other than READY";
         break;
       case Read::eof:
@@ -169,6 +184,18 @@ class WorkerProcessRunner final : public JobRunner {
     }
     discard();
     return how;
+  }
+
+  // Reads until the buffer starts with READY. A byte that cannot be part of it is garbage at
+  // once: waiting for the rest would wait for the deadline, or for ever on a worker that
+  // then goes quiet.
+  Read await_ready(Clock::time_point deadline) {
+    for (;;) {
+      const std::size_t n = std::min(buffer_.size(), kWorkerReady.size());
+      if (std::string_view(buffer_).substr(0, n) != kWorkerReady.substr(0, n)) return Read::garbled;
+      if (n == kWorkerReady.size()) return Read::ok;
+      if (const Read r = read_until(buffer_.size() + 1, deadline); r != Read::ok) return r;
+    }
   }
 
   // True when the worker's stdout has bytes or has ended.

@@ -1,5 +1,8 @@
 #include "thumbfetch/thumbnail/thumbnailer.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include <vips/vips8>
 
 #include <cmath>
@@ -123,10 +126,24 @@ Result<Thumbnail> Thumbnailer::render(std::string_view data) {
   return thumb;
 }
 
+std::uint64_t max_input_bytes(const ThumbOptions& options) {
+  constexpr std::uint64_t kFloor = std::uint64_t{256} << 20;
+  const std::uint64_t per_pixel = 4;
+  if (options.max_pixels > std::numeric_limits<std::uint64_t>::max() / per_pixel) {
+    return std::numeric_limits<std::uint64_t>::max();
+  }
+  return std::max(kFloor, options.max_pixels * per_pixel);
+}
+
 Result<ThumbDone> Thumbnailer::make(const std::filesystem::path& input,
                                     const std::filesystem::path& output_stem) {
-  auto data = read_file(input);
-  if (!data) return data.error();
+  auto data = read_file(input, max_input_bytes(options_));
+  if (!data) {
+    Error e = data.error();
+    if (e.kind == ErrorKind::too_large)
+      e.message += " for an input (4 bytes per --max-pixels pixel)";
+    return e;
+  }
   auto thumb = render(*data);
   if (!thumb) return thumb.error();
   std::filesystem::path output = output_stem;

@@ -46,6 +46,12 @@ class Thumbnailer {
   TurboJpeg jpeg_;
 };
 
+// The most bytes an input may have: 4 per pixel that --max-pixels allows (an 8-bit RGBA image
+// stored uncompressed, more than any photo's JPEG, PNG or WebP needs), and never under 256 MiB
+// (a photo with large metadata); 400 MB with the default 100 MP. A larger input is refused
+// before a byte of it is read, so a 20 GB file is one failed image, not 20 GB of memory.
+std::uint64_t max_input_bytes(const ThumbOptions& options);
+
 // The file extension for a resolved output format ("jpg", "png", "webp").
 std::string_view output_extension(OutputFormat format);
 

@@ -1,13 +1,11 @@
 #include "thumbfetch/thumbnail/worker.hpp"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
+#include <poll.h>
 #include <unistd.h>
 #include <csignal>
 
 #include <cerrno>
-#include <chrono>
-#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -18,26 +16,33 @@ namespace thumbfetch {
 
 namespace {
 
-// Test hooks: make the worker crash or hang on a chosen file, so tests can prove that only
-// that image fails and the batch goes on. Read from the environment, inert when unset.
-void apply_test_hooks(const ThumbJob& job) {
-  const std::string input = job.input.string();
-  if (const char* s = std::getenv("THUMBFETCH_TEST_ABORT_ON");
-      s && *s && input.find(s) != std::string::npos) {
-    std::abort();
-  }
-  if (const char* s = std::getenv("THUMBFETCH_TEST_HANG_ON");
-      s && *s && input.find(s) != std::string::npos) {
-    std::this_thread::sleep_for(std::chrono::hours(1));
-  }
+WorkerJobHook g_job_hook = nullptr;
+
+// Our stdin's only writer is the parent (the pipe is close-on-exec there), so its hang-up means
+// the parent process is gone or done with us: a thread waits for it and ends the process, even
+// in the middle of an image. (PR_SET_PDEATHSIG would tie us to the parent *thread* that spawned
+// us, and a worker started from a short-lived thread would die with that thread.) A parent
+// already gone before we got here is seen at once.
+void die_when_parent_hangs_up(int in_fd) {
+  std::thread([in_fd] {
+    for (;;) {
+      pollfd p{in_fd, 0, 0};  // no events asked: poll reports only POLLHUP / POLLERR
+      const int rc = ::poll(&p, 1, -1);
+      if (rc < 0 && errno == EINTR) continue;
+      if (rc < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) ::_exit(0);
+    }
+  }).detach();
 }
 
 }  // namespace
 
+void set_worker_job_hook(WorkerJobHook hook) {
+  g_job_hook = hook;
+}
+
 int run_thumb_worker(const ThumbOptions& options, int in_fd, int out_fd) {
-  // Die with the parent: a killed run must not leave workers writing files.
-  // If the parent is already gone, our stdin is at EOF and the loop below ends at once.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Die with the parent process: a killed run must not leave workers writing files.
+  die_when_parent_hangs_up(in_fd);
   // Ctrl-C reaches the whole process group; the parent decides, and closes our stdin.
   std::signal(SIGINT, SIG_IGN);
   std::signal(SIGTERM, SIG_IGN);
@@ -55,7 +60,7 @@ int run_thumb_worker(const ThumbOptions& options, int in_fd, int out_fd) {
   char chunk[4096];
   for (;;) {
     while (auto job = take_request(buffer)) {
-      apply_test_hooks(*job);
+      if (g_job_hook) g_job_hook(*job);
       if (!write_all(out_fd, encode_response(run_job(thumbnailer, *job)))) return 1;
     }
     ssize_t n = ::read(in_fd, chunk, sizeof chunk);

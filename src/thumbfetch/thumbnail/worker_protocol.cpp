@@ -3,8 +3,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <sstream>
+#include <charconv>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -12,22 +16,86 @@ namespace thumbfetch {
 
 namespace {
 
-// Splits off "header\n" + payload of `payload_size(header)` bytes when all of it is there.
-template <typename PayloadSize>
-std::optional<std::pair<std::string, std::string>> take_message(std::string& buffer,
-                                                                PayloadSize payload_size) {
-  const size_t newline = buffer.find('\n');
-  if (newline == std::string::npos) return std::nullopt;
+// No path or message we send comes near this; a larger length is a garbled worker, and keeping
+// lengths this small means no sum of them can wrap.
+constexpr std::size_t kMaxField = std::size_t{16} << 20;
+
+[[noreturn]] void malformed(std::string_view header, std::string_view why) {
+  throw std::runtime_error(
+      fmt::format("malformed worker message ({}): {}", why, header.substr(0, 80)));
+}
+
+// The header's space-separated fields after `tag`, each a non-negative decimal number, exactly
+// `count` of them; anything else throws. (istream >> size_t would take "-1" as 2^64 - 1.)
+std::vector<long long> header_numbers(std::string_view header, char tag, std::size_t count) {
+  if (header.size() < 2 || header[0] != tag || header[1] != ' ') malformed(header, "tag");
+  std::vector<long long> numbers;
+  std::string_view rest = header.substr(2);
+  for (;;) {  // an empty field (double or trailing space) is malformed
+    const std::size_t space = rest.find(' ');
+    const std::string_view field = rest.substr(0, space);
+    long long value = 0;
+    const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (field.empty() || ec != std::errc() || end != field.data() + field.size() || value < 0) {
+      malformed(header, "field");
+    }
+    numbers.push_back(value);
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space + 1);
+  }
+  if (numbers.size() != count) malformed(header, "field count");
+  return numbers;
+}
+
+std::size_t field_length(std::string_view header, long long value) {
+  if (value < 0 || static_cast<unsigned long long>(value) > kMaxField) {
+    malformed(header, "length");
+  }
+  return static_cast<std::size_t>(value);
+}
+
+// Splits off "header\n" + payload when all of it is there; `parse` reads the header and says
+// how long the payload is (at most 2 x kMaxField, so nothing below can wrap). A first byte other
+// than `tag` is garbage at once: a worker that writes a stray byte and then goes quiet is caught
+// now, not waited for.
+template <typename Parse>
+std::optional<std::pair<std::string, std::string>> take_message(std::string& buffer, char tag,
+                                                                Parse parse) {
+  if (!buffer.empty() && buffer[0] != tag) malformed(std::string_view(buffer), "tag");
+  const std::size_t newline = buffer.find('\n');
+  if (newline == std::string::npos) {
+    if (buffer.size() > 1024) malformed(std::string_view(buffer), "header too long");
+    return std::nullopt;
+  }
   std::string header = buffer.substr(0, newline);
-  const size_t need = payload_size(header);
-  if (buffer.size() < newline + 1 + need) return std::nullopt;
+  const std::size_t need = parse(std::string_view(header));
+  if (buffer.size() - (newline + 1) < need) return std::nullopt;
   std::string payload = buffer.substr(newline + 1, need);
   buffer.erase(0, newline + 1 + need);
   return std::make_pair(std::move(header), std::move(payload));
 }
 
-[[noreturn]] void malformed(const std::string& header) {
-  throw std::runtime_error("malformed worker message: " + header.substr(0, 80));
+bool known(ThumbResult::State state) {
+  // A worker only ever answers done or failed; skipped is the parent's own word.
+  return state == ThumbResult::State::done || state == ThumbResult::State::failed;
+}
+
+// Decoders and error kinds are checked through their to_string, which names every enumerator
+// and has a fallback for any other value ("libvips", "unknown"): no list here to fall behind
+// the enums as decoders and kinds are added.
+bool known(Decoder decoder) {
+  return decoder == Decoder::libvips || to_string(decoder) != to_string(Decoder::libvips);
+}
+
+bool known(ErrorKind kind) {
+  return to_string(kind) != "unknown";
+}
+
+// The value of an enum sent as a number, or a throw when it names none of ours.
+template <typename Enum>
+Enum enum_field(std::string_view header, long long value) {
+  if (value < 0 || value > 255 || !known(static_cast<Enum>(value))) malformed(header, "enum");
+  return static_cast<Enum>(value);
 }
 
 }  // namespace
@@ -47,11 +115,11 @@ std::string encode_response(const ThumbResult& r) {
 }
 
 std::optional<ThumbJob> take_request(std::string& buffer) {
-  size_t in_len = 0, stem_len = 0;
-  auto message = take_message(buffer, [&](const std::string& header) {
-    std::istringstream s(header);
-    char tag = 0;
-    if (!(s >> tag >> in_len >> stem_len) || tag != 'J') malformed(header);
+  std::size_t in_len = 0, stem_len = 0;
+  auto message = take_message(buffer, 'J', [&](std::string_view header) {
+    const auto n = header_numbers(header, 'J', 2);
+    in_len = field_length(header, n[0]);
+    stem_len = field_length(header, n[1]);
     return in_len + stem_len;
   });
   if (!message) return std::nullopt;
@@ -60,25 +128,25 @@ std::optional<ThumbJob> take_request(std::string& buffer) {
 
 std::optional<ThumbResult> take_response(std::string& buffer) {
   ThumbResult r;
-  int state = 0, decoder = 0, kind = 0;
-  size_t out_len = 0, msg_len = 0;
-  long long usec = 0;
-  auto message = take_message(buffer, [&](const std::string& header) {
-    std::istringstream s(header);
-    char tag = 0;
-    if (!(s >> tag >> state >> r.done.size.width >> r.done.size.height >> r.done.bytes >> decoder >>
-          kind >> out_len >> msg_len >> usec) ||
-        tag != 'R') {
-      malformed(header);
+  std::size_t out_len = 0, msg_len = 0;
+  auto message = take_message(buffer, 'R', [&](std::string_view header) {
+    const auto n = header_numbers(header, 'R', 9);
+    r.state = enum_field<ThumbResult::State>(header, n[0]);
+    if (n[1] > std::numeric_limits<int>::max() || n[2] > std::numeric_limits<int>::max()) {
+      malformed(header, "size");
     }
+    r.done.size = Size{static_cast<int>(n[1]), static_cast<int>(n[2])};
+    r.done.bytes = static_cast<std::uint64_t>(n[3]);
+    r.done.decoder = enum_field<Decoder>(header, n[4]);
+    r.error.kind = enum_field<ErrorKind>(header, n[5]);
+    out_len = field_length(header, n[6]);
+    msg_len = field_length(header, n[7]);
+    r.seconds = static_cast<double>(n[8]) / 1e6;
     return out_len + msg_len;
   });
   if (!message) return std::nullopt;
-  r.state = static_cast<ThumbResult::State>(state);
-  r.done.decoder = static_cast<Decoder>(decoder);
   r.done.output = message->second.substr(0, out_len);
-  r.error = Error{static_cast<ErrorKind>(kind), message->second.substr(out_len, msg_len)};
-  r.seconds = usec / 1e6;
+  r.error.message = message->second.substr(out_len, msg_len);
   return r;
 }
 

@@ -19,7 +19,9 @@ std::string encode_request(const ThumbJob& job);
 std::string encode_response(const ThumbResult& result);
 
 // Each parser consumes one complete message from the front of `buffer`, or returns nothing and
-// leaves it alone when the message is not complete yet. Malformed data throws.
+// leaves it alone when the message is not complete yet. Malformed data throws
+// std::runtime_error: a field that is not a plain number, a length past 16 MiB, a header line
+// past 1 KiB, a state, decoder or error kind that is not ours (a worker answers done or failed).
 std::optional<ThumbJob> take_request(std::string& buffer);
 std::optional<ThumbResult> take_response(std::string& buffer);
 

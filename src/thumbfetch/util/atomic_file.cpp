@@ -132,25 +132,56 @@ Status write_file_atomically(const fs::path& path, std::span<const unsigned char
   return file.commit(overwrite);
 }
 
-Result<std::string> read_file(const fs::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+namespace {
+
+// What a file that is not a regular one is, for a message.
+const char* file_type_name(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a folder";
+  return "an unknown file type";
+}
+
+}  // namespace
+
+Result<UniqueFd> open_regular_file(const fs::path& path, std::uint64_t* size) {
+  // O_NONBLOCK: open() of a FIFO returns at once instead of waiting for a writer (it has no
+  // effect on reads of regular files); the type is then checked on the descriptor itself.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd.valid())
     return make_error(ErrorKind::io, fmt::format("cannot open: {}", errno_text(errno)));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return make_error(ErrorKind::io, "not a regular file");
+  if (::fstat(fd.get(), &st) != 0)
+    return make_error(ErrorKind::io, fmt::format("cannot stat: {}", errno_text(errno)));
+  if (!S_ISREG(st.st_mode)) {
+    return make_error(ErrorKind::io,
+                      fmt::format("not a regular file ({})", file_type_name(st.st_mode)));
+  }
+  if (size) *size = static_cast<std::uint64_t>(st.st_size);
+  return fd;
+}
+
+Result<std::string> read_file(const fs::path& path, std::uint64_t max_bytes) {
+  std::uint64_t size = 0;
+  auto fd = open_regular_file(path, &size);
+  if (!fd) return fd.error();
+  if (size > max_bytes) {
+    return make_error(ErrorKind::too_large,
+                      fmt::format("{} bytes, more than the {} allowed", size, max_bytes));
   }
   std::string data;
-  data.resize(static_cast<size_t>(st.st_size));
+  data.resize(static_cast<size_t>(size));
   size_t got = 0;
   while (got < data.size()) {
-    ssize_t n = ::read(fd.get(), data.data() + got, data.size() - got);
+    ssize_t n = ::read(fd->get(), data.data() + got, data.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(ErrorKind::io, fmt::format("cannot read: {}", errno_text(errno)));
     if (n == 0) break;  // the file shrank under us: keep what is there
     got += static_cast<size_t>(n);
   }
-  data.resize(got);
+  data.resize(got);  // a file that grows under us is read up to its size when opened
   return data;
 }
 

@@ -5,7 +5,9 @@
 // (remove_stale_temp_files), and never carries a final name. Temp names carry the writing
 // process's id, so a run removes only the leftovers of processes that are gone.
 
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 
@@ -50,8 +52,16 @@ Status write_file_atomically(const std::filesystem::path& path,
                              std::span<const unsigned char> bytes,
                              Overwrite overwrite = Overwrite::yes);
 
-// Reads a whole file; a short read or a missing file is an ErrorKind::io.
-Result<std::string> read_file(const std::filesystem::path& path);
+// Opens a regular file for reading, without ever blocking (opening a FIFO with no writer would
+// wait for one): a FIFO, device, socket or folder is an ErrorKind::io that says which. `size`,
+// when given, receives the file's size.
+Result<UniqueFd> open_regular_file(const std::filesystem::path& path,
+                                   std::uint64_t* size = nullptr);
+
+// Reads a whole regular file (open_regular_file); one larger than `max_bytes` is an
+// ErrorKind::too_large, refused before a byte is read. A missing file is an ErrorKind::io.
+Result<std::string> read_file(const std::filesystem::path& path,
+                              std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max());
 
 // Removes temp files that a killed run left in `dir`: those whose writer process no longer
 // exists (and old-style names with no process id). Returns how many.

@@ -45,7 +45,16 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv) {
   // does (it ends when its stdin closes).
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  // And a clean start: we ignore SIGPIPE (processes strategy) and pool threads block SIGINT and
+  // SIGTERM, and both would otherwise survive exec (a child that ignores SIGPIPE spins on EPIPE;
+  // one that blocks SIGTERM cannot be stopped politely).
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = -1;
   int rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, args.data(), environ);

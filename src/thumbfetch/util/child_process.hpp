@@ -1,6 +1,7 @@
 #pragma once
 // A child process started with posix_spawn, its stdin and stdout on pipes, in a process group of
-// its own (Ctrl-C at the terminal reaches the parent only), owned by RAII: the destructor kills
+// its own (Ctrl-C at the terminal reaches the parent only), every signal at its default and none
+// blocked whatever the parent ignores or blocks, owned by RAII: the destructor kills
 // and reaps a child that is still running, so none is ever left behind.
 
 #include <sys/types.h>

@@ -26,6 +26,10 @@ std::atomic<bool>& interrupt_flag() {
 }
 
 InterruptGuard::InterruptGuard() {
+  // A new run starts clear, and clears *before* the handlers go in: a Ctrl-C that arrives the
+  // moment they are installed must not be wiped out by a reset that comes after it.
+  g_signal = 0;
+  g_interrupted.store(false);
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);

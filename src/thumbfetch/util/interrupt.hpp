@@ -12,7 +12,8 @@ namespace thumbfetch {
 // The flag the handlers set. Loops read it; tests may set it to simulate a signal.
 std::atomic<bool>& interrupt_flag();
 
-// Installs the handlers while alive and restores the previous ones on destruction.
+// Clears the flag (a run's Ctrl-C is its own), then installs the handlers while alive and
+// restores the previous ones on destruction.
 class InterruptGuard {
  public:
   InterruptGuard();

@@ -4,7 +4,11 @@
 
 #include <openssl/evp.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <stdexcept>
+#include <vector>
 
 namespace thumbfetch {
 
@@ -60,8 +64,19 @@ std::string sha256_hex(std::string_view text) {
 }
 
 std::string file_sha256(const std::filesystem::path& path) {
-  auto data = read_file(path);
-  return data ? sha256_hex(*data) : std::string();
+  // In pieces: a file of any size costs a buffer, never its size in memory.
+  auto fd = open_regular_file(path);
+  if (!fd) return {};
+  Sha256 sha;
+  std::vector<unsigned char> chunk(1 << 20);
+  for (;;) {
+    const ssize_t n = ::read(fd->get(), chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {};
+    if (n == 0) break;
+    sha.update(std::span(chunk.data(), static_cast<std::size_t>(n)));
+  }
+  return sha.hex_digest();
 }
 
 }  // namespace thumbfetch

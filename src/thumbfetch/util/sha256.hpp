@@ -36,7 +36,8 @@ class Sha256 {
 // SHA-256 of `text`, hex.
 std::string sha256_hex(std::string_view text);
 
-// SHA-256 of a file's contents, hex; "" when it cannot be read.
+// SHA-256 of a regular file's contents, read in pieces, hex; "" when it cannot be read or is
+// not a regular file.
 std::string file_sha256(const std::filesystem::path& path);
 
 }  // namespace thumbfetch

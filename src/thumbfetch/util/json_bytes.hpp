@@ -1,0 +1,38 @@
+#pragma once
+// JSON strings are UTF-8, but file names and URLs are bytes. A field keeps the text readable
+// (invalid sequences become U+FFFD when dumped with error_handler_t::replace) and, only when the
+// bytes are not valid UTF-8, gets a "<key>_hex" twin holding the exact bytes, which readers
+// prefer: a resumed run matches the same file or URL, and no dump throws after all the work.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace thumbfetch {
+
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+// Lower-case hex of each byte, and back (nothing for odd lengths or non-hex digits).
+std::string hex_bytes(std::string_view bytes);
+std::optional<std::string> unhex_bytes(std::string_view hex);
+
+// j[key] = bytes, plus j[key + "_hex"] when the bytes are not valid UTF-8.
+template <typename Json>
+void put_bytes(Json& j, const std::string& key, const std::string& bytes) {
+  j[key] = bytes;
+  if (!is_valid_utf8(bytes)) j[key + "_hex"] = hex_bytes(bytes);
+}
+
+// The bytes put_bytes stored: key + "_hex" when it is there and well-formed, else j[key] ("" when
+// missing). Throws as Json::value does when j[key] is not a string.
+template <typename Json>
+std::string get_bytes(const Json& j, const std::string& key) {
+  if (auto it = j.find(key + "_hex"); it != j.end() && it->is_string()) {
+    if (auto bytes = unhex_bytes(it->template get<std::string>())) return *bytes;
+  }
+  return j.value(key, std::string());
+}
+
+}  // namespace thumbfetch
