@@ -18,6 +18,7 @@
 #include "thumbfetch/job/setup_error.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/fd.hpp"
+#include "thumbfetch/util/json_bytes.hpp"
 #include "thumbfetch/util/json_field.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 #include "thumbfetch/util/strings.hpp"
@@ -62,7 +63,7 @@ std::vector<BestRow> best_rows(const fs::path& manifest) {
   for (std::string line; std::getline(in, line);) {
     Json j = parse_line(line);
     if (!j.is_object()) continue;  // a torn last line
-    const std::string url = json_field<std::string>(j, "url", "");
+    const std::string url = get_bytes(j, "url");
     if (url.empty()) continue;
     const int rank =
         row_rank(json_field<std::string>(j, "status", ""),

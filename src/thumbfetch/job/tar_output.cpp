@@ -15,6 +15,7 @@
 
 #include "thumbfetch/job/pipeline_job.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/json_bytes.hpp"
 #include "thumbfetch/util/json_field.hpp"
 
 namespace thumbfetch {
@@ -45,7 +46,7 @@ std::vector<Sample> ok_samples(const fs::path& dir, bool keep_originals) {
   for (std::string line; std::getline(in, line);) {
     const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || json_field<std::string>(j, "status", "") != "ok") continue;
-    const std::string file = json_field<std::string>(j, "file", "");
+    const std::string file = get_bytes(j, "file");
     if (file.empty()) continue;
     Sample s;
     s.key = fs::path(file).stem().string();
@@ -87,7 +88,9 @@ Status add_sample(archive* a, const Sample& s) {
     return make_error(ErrorKind::io,
                       fmt::format("{}: {}", s.thumbnail.string(), thumb.error().message));
   if (auto st = add_entry(a, s.key + s.thumbnail.extension().string(), *thumb); !st) return st;
-  if (auto st = add_entry(a, s.key + ".json", s.meta.dump() + "\n"); !st) return st;
+  // A URL that is not UTF-8 is kept readable (U+FFFD) rather than failing the whole tar.
+  const std::string meta = s.meta.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (auto st = add_entry(a, s.key + ".json", meta + "\n"); !st) return st;
   if (s.original.empty()) return Ok{};
   auto orig = read_file(s.original);
   if (!orig)

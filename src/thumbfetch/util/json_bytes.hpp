@@ -26,13 +26,15 @@ void put_bytes(Json& j, const std::string& key, const std::string& bytes) {
 }
 
 // The bytes put_bytes stored: key + "_hex" when it is there and well-formed, else j[key] ("" when
-// missing). Throws as Json::value does when j[key] is not a string.
+// missing or not a string: rows from other runs are read tolerantly).
 template <typename Json>
 std::string get_bytes(const Json& j, const std::string& key) {
+  if (!j.is_object()) return {};
   if (auto it = j.find(key + "_hex"); it != j.end() && it->is_string()) {
     if (auto bytes = unhex_bytes(it->template get<std::string>())) return *bytes;
   }
-  return j.value(key, std::string());
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->template get<std::string>() : std::string();
 }
 
 }  // namespace thumbfetch
