@@ -9,7 +9,7 @@ scripts/install-packages.sh \
   build-essential cmake ninja-build pkg-config git ccache \
   libvips-dev libturbojpeg0-dev libspng-dev libcurl4-openssl-dev libssl-dev \
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev \
-  nginx libnginx-mod-http-echo \
+  nginx libnginx-mod-http-echo openssl \
   librsvg2-common fonts-dejavu-core
 
 BUILD_DIR=${BUILD_DIR:-build}

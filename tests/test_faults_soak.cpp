@@ -158,5 +158,6 @@ TEST(FaultsSoak, EveryUrlAccountedForUnderSixFaults) {
       n, run.wall_seconds, kRetries, by_kind.c_str(), static_cast<int>(wrong.size()),
       static_cast<unsigned long long>(served), run.peak_rss_kib / 1024.0, first / 1024.0,
       second / 1024.0);
+  std::fflush(stdout);
   server->kill(SIGTERM);
 }
