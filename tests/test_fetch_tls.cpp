@@ -132,11 +132,7 @@ TEST_F(FetchTls, Http2MultiplexesOnOneConnection) {
       EXPECT_LE(connections.size(), 8u);
     }
   }
-  // Over HTTP/1.1 the same download needs several connections: the count above means something.
-  const size_t before = nginx_->log().size();
-  ASSERT_EQ(fetch(nginx_->h1_base(), "h1", {"--cacert", nginx_->ca_file().string()}).exit_code, 0);
-  std::set<std::string> h1_connections;
-  const auto log = nginx_->log();
-  for (size_t i = before; i < log.size(); ++i) h1_connections.insert(log[i].connection);
-  EXPECT_GT(h1_connections.size(), 1u);
+  // No contrast with HTTP/1.1 here: there libcurl may also run these tiny transfers one after
+  // another on a single connection (it waits to learn whether a TLS connection multiplexes), so
+  // a count of several connections would depend on the machine's load.
 }
