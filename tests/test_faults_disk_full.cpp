@@ -16,6 +16,7 @@
 #include "thumbfetch/job/pipeline_job.hpp"
 #include "thumbfetch/job/thumbs_manifest.hpp"
 #include "thumbfetch/serve/image_server.hpp"
+#include "thumbfetch/util/jsonl_file.hpp"
 
 using namespace thumbfetch;
 using namespace thumbfetch::test;
@@ -175,4 +176,23 @@ TEST_F(DiskFull, NothingCanStartExitsTwoWithOneMessage) {
     EXPECT_EQ(lines_saying_no_space(r.err), 1) << r.err;
     EXPECT_EQ(server_->stats().total_requests, 0u) << "nothing requested";
   }
+}
+
+TEST(DiskFullJournal, ARowTornByAFullDiskIsCutOffAndTheNextOneSurvives) {
+  TempDir tmp;
+  TmpfsMount disk(tmp / "disk", "1m");
+  if (!disk.mounted()) GTEST_SKIP() << "disk-full tests skipped: " << disk.skip_reason();
+  {
+    std::ofstream filler(disk.path() / "filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    for (int i = 0; i < 240; ++i) filler.write(block.data(), block.size());  // ~64 KiB left
+  }
+  JsonlFile journal(disk.path() / "rows.jsonl");
+  journal.append(R"({"url":"a","status":"ok"})");
+  // Larger than what is left: the write stops part-way.
+  journal.append(R"({"url":"b","status":"ok","pad":")" + std::string(200 * 1024, 'p') + "\"}");
+  fs::remove(disk.path() / "filler");  // room again (another item's temp file went)
+  journal.append(R"({"url":"c","status":"ok"})");
+  EXPECT_EQ(manifest_lines(disk.path() / "rows.jsonl"), 2) << "a and c, whole";
+  EXPECT_EQ(rows_with_status(disk.path() / "rows.jsonl", "ok"), 2);
 }
