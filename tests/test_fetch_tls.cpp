@@ -86,18 +86,34 @@ TEST_F(FetchTls, AnUnknownIssuerFailsEachUrlOnceWithACertificateMessage) {
   EXPECT_TRUE(nginx_->log().empty()) << "no request may go out over an unverified connection";
 }
 
-TEST_F(FetchTls, CacertTrustsTheTestCaOverHttp2AndHttp11) {
+TEST_F(FetchTls, CacertTrustsTheTestCaOverHttp2AndHttp11EveryStrategy) {
+  constexpr const char* kStrategies[] = {"async", "threads", "serial"};
   for (const std::string& base : {nginx_->h2_base(), nginx_->h1_base()}) {
-    SCOPED_TRACE(base);
-    const std::string out = "trusted-" + base.substr(base.rfind(':') + 1);
-    const CommandResult r = fetch(base, out, {"--cacert", nginx_->ca_file().string()});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    expect_all_fetched(out);
+    for (const char* strategy : kStrategies) {
+      SCOPED_TRACE(base + " " + strategy);
+      const std::string out = "trusted-" + base.substr(base.rfind(':') + 1) + "-" + strategy;
+      const CommandResult r =
+          fetch(base, out, {"--cacert", nginx_->ca_file().string(), "--strategy", strategy});
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      expect_all_fetched(out);
+    }
   }
   std::multiset<std::string> protocols;
   for (const auto& l : nginx_->log()) protocols.insert(l.protocol);
-  EXPECT_EQ(protocols.count("HTTP/2.0"), static_cast<size_t>(kImages));
-  EXPECT_EQ(protocols.count("HTTP/1.1"), static_cast<size_t>(kImages));
+  EXPECT_EQ(protocols.count("HTTP/2.0"), std::size(kStrategies) * kImages);
+  EXPECT_EQ(protocols.count("HTTP/1.1"), std::size(kStrategies) * kImages);
+}
+
+TEST_F(FetchTls, RunTakesTheSameTlsFlags) {
+  const std::string list = list_for(nginx_->h2_base()).string();
+  const CommandResult untrusted =
+      run_thumbfetch({"run", "--urls", list, "-o", (tmp_ / "run1").string()});
+  EXPECT_EQ(untrusted.exit_code, 1) << untrusted.err;
+  EXPECT_EQ(count_lines_with(untrusted.err, "certificate not trusted"), kImages) << untrusted.err;
+  const CommandResult r = run_thumbfetch({"run", "--urls", list, "-o", (tmp_ / "run2").string(),
+                                          "--cacert", nginx_->ca_file().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(folder_state(tmp_ / "run2").files.size(), static_cast<size_t>(kImages));
 }
 
 TEST_F(FetchTls, InsecureSkipsTheCheckAsCurlDoes) {
