@@ -11,7 +11,7 @@ scripts/install-packages.sh \
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev \
   libtiff-dev \
   libarchive-dev \
-  nginx libnginx-mod-http-echo \
+  nginx libnginx-mod-http-echo openssl \
   librsvg2-common fonts-dejavu-core
 
 BUILD_DIR=${BUILD_DIR:-build}

@@ -186,43 +186,6 @@ TEST(CliRun, ResumeRedoesOnlyWhatIsMissingOrMadeWithOtherOptions) {
   }
 }
 
-TEST(CliRun, AKilledRunResumesToTheSameEndState) {
-  ServeConfig c = small_corpus(12);
-  c.latency_ms = 150;
-  ImageServer s(c);
-  s.start_in_thread();
-  TempDir tmp;
-  {
-    std::ofstream list(tmp / "urls.txt");
-    for (const auto& n : s.image_names()) list << s.base_url() << "/img/" << n << "\n";
-  }
-  const std::string urls = (tmp / "urls.txt").string();
-  ASSERT_EQ(run_thumbfetch({"run", "--urls", urls, "-o", (tmp / "whole").string()}).exit_code, 0);
-  for (const char* strategy : {"threads", "processes"}) {
-    SCOPED_TRACE(strategy);
-    const fs::path out = tmp / (std::string("killed-") + strategy);
-    const std::vector<std::string> run = {"run",        "--urls", urls, "-o",
-                                          out.string(), "-j",     "2",  "--thumb-strategy",
-                                          strategy,     "-w",     "2"};
-    const pid_t pid = start_thumbfetch(run);
-    for (int i = 0; i < 500 && output_images(out).size() < 3; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "finished before it was killed";
-    auto r = run_thumbfetch(run);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    // Every URL accounted for once, the same thumbnails under the same names, nothing left over.
-    EXPECT_EQ(images_in(out), images_in(tmp / "whole"));
-    EXPECT_FALSE(fs::exists(out / ".thumbfetch-staging"));
-    for (const auto& e : fs::directory_iterator(out)) {
-      EXPECT_FALSE(is_temp_file_name(e.path().filename().string())) << e.path();
-    }
-  }
-}
-
 TEST(CliRun, AnEmptyListIsNothingToDoAndCreatesNothing) {
   TempDir tmp;
   std::ofstream(tmp / "empty.txt") << "# nothing here\n";

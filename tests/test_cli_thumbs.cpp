@@ -345,29 +345,6 @@ std::pair<int, int> check_outputs(const fs::path& out) {
 
 }  // namespace
 
-TEST(CliThumbs, AKilledRunLeavesNoPartialFileUnderAFinalName) {
-  TempDir dir;
-  const int total = make_slow_batch(dir);
-  for (const char* strategy : {"threads", "processes"}) {
-    SCOPED_TRACE(strategy);
-    const fs::path out = dir / (std::string("out-") + strategy);
-    pid_t pid = start_thumbfetch(args_for(dir / "in", out, {"--strategy", strategy, "-j", "2"}));
-    wait_for_first_output(out);
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
-    auto [finals, temps] = check_outputs(out);
-    EXPECT_LT(finals, total) << "killed mid-run";
-    // A resumed run completes the set and removes the leftovers.
-    auto r = run_thumbfetch(args_for(dir / "in", out, {"--skip-existing"}));
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto [finals_after, temps_after] = check_outputs(out);
-    EXPECT_EQ(temps_after, 0);
-    EXPECT_EQ(finals_after, total);
-  }
-}
-
 TEST(CliThumbs, CtrlCFinishesWhatIsInProgressAndExits130) {
   TempDir dir;
   const int total = make_slow_batch(dir);

@@ -225,36 +225,6 @@ ServeConfig slow_corpus() {
   return c;
 }
 
-TEST(FetchCli, ResumesAfterKill9WithNoPartialFileUnderAFinalName) {
-  ImageServer s(slow_corpus());
-  s.start_in_thread();
-  TempDir tmp;
-  const auto list = write_list(tmp / "urls.txt", image_urls(s)).string();
-  const fs::path out = tmp / "out";
-  const pid_t pid = start_thumbfetch({"fetch", "--urls", list, "-o", out.string(), "-j", "2"});
-  // Mid-run: at least one image done (its manifest row written), the others still coming.
-  ASSERT_TRUE(wait_until([&] { return !load_manifest(out).empty(); }, std::chrono::seconds(30)));
-  ::kill(pid, SIGKILL);
-  EXPECT_EQ(wait_exit(pid), 128 + SIGKILL);
-  expect_only_complete_files(out, s);
-  const size_t done_before = load_manifest(out).size();
-
-  const CommandResult r = run_thumbfetch({"fetch", "--urls", list, "-o", out.string(), "-j", "4"});
-  EXPECT_EQ(r.exit_code, kExitOk) << r.err;
-  EXPECT_NE(r.out.find(std::to_string(done_before) + " skipped"), std::string::npos) << r.out;
-  expect_only_complete_files(out, s);
-  int temp_left = 0;
-  for (const auto& e : fs::directory_iterator(out))
-    temp_left += is_temp_file_name(e.path().filename());
-  EXPECT_EQ(temp_left, 0);
-  std::uint64_t gets = 0;
-  for (const auto& n : s.image_names()) {
-    EXPECT_EQ(slurp(out / n), s.image_bytes(n));
-    gets += s.stats().get_count("/img/" + n);
-  }
-  EXPECT_LE(gets, s.image_names().size() + 2);  // only the (at most 2) in flight were fetched twice
-}
-
 TEST(FetchCli, CtrlCExits130WithAManifest) {
   ImageServer s(slow_corpus());
   s.start_in_thread();

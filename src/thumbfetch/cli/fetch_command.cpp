@@ -9,6 +9,7 @@
 #include "thumbfetch/cli/display.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
 #include "thumbfetch/cli/shard_flags.hpp"
+#include "thumbfetch/cli/out_of_space.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
 #include "thumbfetch/job/fetch_job.hpp"
 #include "thumbfetch/util/interrupt.hpp"
@@ -69,13 +70,17 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   }
   job.run(display.observer(), stop.token());
   display.finish();
-  if (auto st = job.commit(); !st) {
+  if (auto st = job.commit(); !st && worth_reporting(st.error(), job.out_of_space())) {
     fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
   }
   const Tally& t = job.tally();
   if (shard)
     shard->finish({started, unix_seconds_now(), t.ok + t.skipped, t.failed, all_settled(job)});
   if (!a.quiet || job.interrupted() || job.tally().failed > 0) print_summary(job);
+  if (job.out_of_space()) {
+    print_out_of_space(*job.out_of_space(), job.not_started());
+    return kExitSomeFailed;
+  }
   if (job.interrupted()) {
     fmt::print(stderr, "interrupted: {} links not started; manifest written to {}\n",
                job.not_started(), (a.out_dir / kManifestName).string());

@@ -75,6 +75,9 @@ void TransferFlags::add_to(CLI::App& command, bool with_strategy) {
       ->capture_default_str();
   command.add_option("--max-bytes", max_bytes, "Largest image accepted (enforced while streaming)")
       ->capture_default_str();
+  command.add_option("--cacert", ca_file, "Trust the CA certificates in this PEM file (as curl)")
+      ->check(CLI::ExistingFile);
+  command.add_flag("-k,--insecure", insecure, "Do not verify TLS certificates (as curl -k)");
 }
 
 FetchPolicy TransferFlags::to_policy() const {
@@ -92,6 +95,8 @@ FetchPolicy TransferFlags::to_policy() const {
                                bytes ? "must be more than 0" : bytes.error().message);
   }
   p.max_bytes = *bytes;
+  p.ca_file = ca_file;
+  p.insecure = insecure;
   if (p.connect_timeout <= 0 || p.stall_timeout <= 0 || p.total_timeout <= 0) {
     throw CLI::ValidationError("timeouts", "must be more than 0");
   }

@@ -39,6 +39,8 @@ struct TransferFlags {
   std::string retry_delay = "500ms";
   std::string retry_after_max = "60s";
   std::string max_bytes = "50MB";
+  std::string ca_file;
+  bool insecure = false;
 
   // `with_strategy`: also --strategy and -j (bench runs every strategy itself).
   void add_to(CLI::App& command, bool with_strategy = true);

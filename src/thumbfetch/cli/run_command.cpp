@@ -11,6 +11,7 @@
 #include "thumbfetch/cli/display.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
 #include "thumbfetch/cli/shard_flags.hpp"
+#include "thumbfetch/cli/out_of_space.hpp"
 #include "thumbfetch/cli/thumb_flags.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
 #include "thumbfetch/job/pipeline_job.hpp"
@@ -70,7 +71,7 @@ int run_pipeline(const RunArgs& a, const std::string& command) {
   if (shard) shard->record();
   job.run(display.observer(), stop.token());
   display.finish();
-  if (auto st = job.commit(); !st) {
+  if (auto st = job.commit(); !st && worth_reporting(st.error(), job.out_of_space())) {
     fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
   }
   const Tally& t = job.tally();
@@ -87,6 +88,10 @@ int run_pipeline(const RunArgs& a, const std::string& command) {
         tally.summary(), time.wall, time.wall > 0 ? tally.ok / time.wall : 0.0, a.transfer.strategy,
         a.transfer.strategy == "serial" ? 1 : a.transfer.jobs, a.thumb_strategy,
         a.thumb_strategy == "serial" ? 1 : a.workers, time.cpu());
+  }
+  if (job.out_of_space()) {
+    print_out_of_space(*job.out_of_space(), tally.not_started);
+    return kExitSomeFailed;
   }
   if (job.interrupted()) {
     fmt::print(stderr, "interrupted: run the same command again to resume\n");

@@ -7,6 +7,7 @@
 
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/cli/display.hpp"
+#include "thumbfetch/cli/out_of_space.hpp"
 #include "thumbfetch/cli/thumb_flags.hpp"
 #include "thumbfetch/job/thumbs_job.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
@@ -69,7 +70,7 @@ int run_thumbs(const ThumbsArgs& args, const std::string& command) {
   Display display(args.quiet);
   job.run(display.observer(), stop.token());
   display.finish();
-  if (auto st = job.commit(); !st) {
+  if (auto st = job.commit(); !st && worth_reporting(st.error(), job.out_of_space())) {
     fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
   }
   const Tally& tally = job.tally();
@@ -84,6 +85,10 @@ int run_thumbs(const ThumbsArgs& args, const std::string& command) {
                job.workers(), time.cpu());
   }
   if (!args.json_report.empty()) write_json(args.json_report, thumbs_json_report(job));
+  if (job.out_of_space()) {
+    print_out_of_space(*job.out_of_space(), tally.not_started);
+    return kExitSomeFailed;
+  }
   if (job.interrupted()) {
     fmt::print(stderr, "thumbfetch: interrupted; run again with --skip-existing to resume\n");
     return kExitInterrupted;

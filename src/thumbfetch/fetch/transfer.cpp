@@ -127,6 +127,10 @@ void Transfer::prepare(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &Transfer::on_progress);
   curl_easy_setopt(easy, CURLOPT_XFERINFODATA, this);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, p.insecure ? 0L : 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, p.insecure ? 0L : 2L);
+  // The same for every attempt of a run (a handle never serves two runs), so set only when given.
+  if (!p.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, p.ca_file.c_str());
 }
 
 int Transfer::on_progress(void* self, curl_off_t, curl_off_t received, curl_off_t, curl_off_t) {
@@ -331,6 +335,14 @@ Transfer::Next Transfer::finish(CURLcode code) {
     case CURLE_QUIC_CONNECT_ERROR:
     case CURLE_WEIRD_SERVER_REPLY:
       return fail(make_error(ErrorKind::network, fmt::format("network error: {}", detail)), true);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      // The same certificate again would fail the same way: not retried.
+      return fail(make_error(ErrorKind::network,
+                             fmt::format("certificate not trusted: {} (--cacert FILE trusts its "
+                                         "issuer, --insecure skips the check)",
+                                         detail)),
+                  false);
     case CURLE_WRITE_ERROR:
       return fail(make_error(ErrorKind::write, fmt::format("write error: {}", detail)), false);
     default:

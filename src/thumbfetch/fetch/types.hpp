@@ -23,6 +23,10 @@ struct FetchPolicy {
   std::uint64_t max_bytes = 50ull * 1000 * 1000;  // per image, enforced while streaming
   int per_host = 0;  // requests in flight per host; 0: only the concurrency limit
   std::string user_agent = "thumbfetch/0.1";
+  // TLS as curl does it: peers verified against the system's CAs, or only those of ca_file
+  // (--cacert); `insecure` (--insecure, -k) skips the check.
+  std::string ca_file;
+  bool insecure = false;
 };
 
 // One URL to fetch and the file name stem planned for it (safe, unique in the run).

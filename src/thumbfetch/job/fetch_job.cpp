@@ -7,6 +7,7 @@
 
 #include "thumbfetch/fetch/naming.hpp"
 #include "thumbfetch/job/names.hpp"
+#include "thumbfetch/job/out_of_space.hpp"
 #include "thumbfetch/job/setup_error.hpp"
 
 namespace thumbfetch {
@@ -87,7 +88,8 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
     tally_.add_failure(ErrorKind::refused);
   }
 
-  CancelFlag cancel(stop);
+  OutOfSpace space(stop);
+  CancelFlag cancel(space.token());
   FetchRunConfig run;
   run.out_dir = folder_.path();
   run.policy = config_.policy;
@@ -97,7 +99,7 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
   ManifestWriter manifest(folder_.path());
   auto on_settled = [&](size_t k, const FetchResult& r) {
     const bool failed = r.state == FetchResult::State::failed;
-    if (failed && r.error.kind == ErrorKind::cancelled) return;
+    if (failed && (r.error.kind == ErrorKind::cancelled || space.absorb(r.error))) return;
     manifest.append(manifest_row(todo[k].url, r));
     observer.settle("download", todo[k].url, failed ? &r.error : nullptr);
     if (landed) landed(todo_index[k], r);
@@ -105,6 +107,8 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
   std::vector<FetchResult> done = strategy->run(todo, on_settled);
   for (size_t k = 0; k < done.size(); ++k) {
     FetchResult& r = done[k];
+    // Stopped by a full disk: as if never started (its temp file is gone, the next run does it).
+    if (!r.ok() && r.error.kind == ErrorKind::no_space) r = FetchResult{};
     if (r.not_started()) {
       tally_.add_failure(ErrorKind::cancelled);
     } else if (r.ok()) {
@@ -115,7 +119,8 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
     }
     results_[todo_index[k]] = std::move(r);
   }
-  interrupted_ = cancel.is_set();
+  out_of_space_ = space.first();
+  interrupted_ = stop.stop_requested();
 }
 
 Status FetchJob::commit() {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -61,6 +62,8 @@ class FetchJob {
   std::string_view strategy_name() const { return to_string(config_.strategy); }
   int concurrency() const;
   bool interrupted() const { return interrupted_; }
+  // Set when the disk filled up: the first "no space left on device", the run stopped there.
+  const std::optional<Error>& out_of_space() const { return out_of_space_; }
   const std::filesystem::path& out_dir() const { return folder_.path(); }
 
  private:
@@ -80,6 +83,7 @@ class FetchJob {
   std::vector<StageTime> stages_;
   std::uint64_t bytes_fetched_ = 0;
   bool interrupted_ = false;
+  std::optional<Error> out_of_space_;
 };
 
 }  // namespace thumbfetch

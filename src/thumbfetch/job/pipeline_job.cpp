@@ -157,17 +157,20 @@ void PipelineJob::remove_old_thumbnail(size_t i) const {
 }
 
 // One URL settled (download failed, or thumbnail done or failed): counted, written, reported.
-void PipelineJob::settle(size_t i, JsonlFile& manifest, const JobObserver& observer) {
+void PipelineJob::settle(size_t i, Shared& shared) {
   PipelineResult& r = results_[i];
+  if (r.state == PipelineResult::State::failed && shared.space.absorb(r.error)) {
+    r.error = make_error(ErrorKind::cancelled, "not done: no space left on device");
+  }
   if (r.state == PipelineResult::State::ok) {
     tally_.add_ok();
   } else {
     tally_.add_failure(r.error.kind);
     if (r.error.kind == ErrorKind::cancelled) return;
   }
-  manifest.append(row_for(i));
-  observer.settle("run", links_.urls[i],
-                  r.state == PipelineResult::State::failed ? &r.error : nullptr);
+  shared.manifest.append(row_for(i));
+  shared.observer.settle("run", links_.urls[i],
+                         r.state == PipelineResult::State::failed ? &r.error : nullptr);
 }
 
 void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
@@ -195,8 +198,9 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
   }
   if (todo.empty()) return;
 
-  CancelFlag cancel(stop);
-  Shared shared{{}, JsonlFile(folder_ / kRunManifestName), observer};
+  OutOfSpace space(stop);
+  CancelFlag cancel(space.token());
+  Shared shared{{}, JsonlFile(folder_ / kRunManifestName), observer, space};
   const ThumbRunConfig thumbs{config_.options, config_.workers, config_.timeout_seconds,
                               config_.worker_exe, cancel.get()};
   ThumbPool pool(
@@ -214,8 +218,8 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
   fetch.command = config_.command;
   JobObserver notes_only;
   notes_only.note = observer.note;
-  FetchJob downloads = FetchJob::plan(std::move(fetch), notes_only, stop);
-  downloads.run(notes_only, stop, [&](size_t k, const FetchResult& d) {
+  FetchJob downloads = FetchJob::plan(std::move(fetch), notes_only, space.token());
+  downloads.run(notes_only, space.token(), [&](size_t k, const FetchResult& d) {
     download_landed(shared, pool, todo_index[k], d);
   });
   pool.wait();
@@ -227,9 +231,11 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
       tally_.add_failure(ErrorKind::cancelled);
     }
   }
-  if (auto st = downloads.commit(); !st)
+  if (downloads.out_of_space()) space.absorb(*downloads.out_of_space());
+  if (auto st = downloads.commit(); !st && !space.first())
     observer.say("cannot write the download manifest: " + st.error().message);
-  interrupted_ = cancel.is_set();
+  out_of_space_ = space.first();
+  interrupted_ = stop.stop_requested();
 }
 
 // A thumbnail settled in the pool (done, failed, or never started after a stop).
@@ -247,7 +253,7 @@ void PipelineJob::thumbnail_settled(Shared& shared, size_t i, const ThumbJob& jo
   // came stays for the next run.
   std::error_code ec;
   if (!config_.keep_originals && r.started) fs::remove(job.input, ec);
-  settle(i, shared.manifest, shared.observer);
+  settle(i, shared);
 }
 
 // A download settled (from the fetch loop): to the thumbnail pool when its file is there, else
@@ -260,7 +266,7 @@ void PipelineJob::download_landed(Shared& shared, ThumbPool& pool, size_t i, con
     r.download = d;
     r.stage = "download";
     r.error = d.error;
-    settle(i, shared.manifest, shared.observer);
+    settle(i, shared);
     return;
   }
   remove_old_thumbnail(i);
@@ -283,7 +289,7 @@ void PipelineJob::download_landed(Shared& shared, ThumbPool& pool, size_t i, con
     results_[i].error = make_error(ErrorKind::internal, e.what());
     results_[i].stage = "thumbnail";
     results_[i].started = true;
-    settle(i, shared.manifest, shared.observer);
+    settle(i, shared);
   }
 }
 

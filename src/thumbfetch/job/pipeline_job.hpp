@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "thumbfetch/job/fetch_job.hpp"
 #include "thumbfetch/job/folder.hpp"
 #include "thumbfetch/job/observer.hpp"
+#include "thumbfetch/job/out_of_space.hpp"
 #include "thumbfetch/job/stages.hpp"
 #include "thumbfetch/report/tally.hpp"
 #include "thumbfetch/thumbnail/pool.hpp"
@@ -75,6 +77,8 @@ class PipelineJob {
   const std::vector<StageTime>& stages() const { return stages_; }
   TimeSpent run_time() const;
   bool interrupted() const { return interrupted_; }
+  // Set when the disk filled up: the first "no space left on device", the run stopped there.
+  const std::optional<Error>& out_of_space() const { return out_of_space_; }
   const std::filesystem::path& out_dir() const { return folder_.path(); }
   std::filesystem::path originals_dir() const;
 
@@ -92,10 +96,11 @@ class PipelineJob {
     std::mutex mutex;  // results_, the tally, the manifest and the observer: one at a time
     JsonlFile manifest;
     const JobObserver& observer;
+    OutOfSpace& space;  // a full disk stops downloads and thumbnails alike
   };
   void thumbnail_settled(Shared& shared, size_t i, const ThumbJob& job, ThumbResult t);
   void download_landed(Shared& shared, ThumbPool& pool, size_t i, const FetchResult& d);
-  void settle(size_t i, JsonlFile& manifest, const JobObserver& observer);
+  void settle(size_t i, Shared& shared);
   void remove_old_thumbnail(size_t i) const;
   std::string row_for(size_t i) const;
 
@@ -110,6 +115,7 @@ class PipelineJob {
   Tally tally_;
   std::vector<StageTime> stages_;
   bool interrupted_ = false;
+  std::optional<Error> out_of_space_;
 };
 
 }  // namespace thumbfetch

@@ -7,7 +7,8 @@
 namespace thumbfetch {
 
 bool all_settled(const PipelineJob& job) {
-  if (job.interrupted()) return false;
+  // A full disk stops a run with items not started: the shard is not done.
+  if (job.interrupted() || job.out_of_space()) return false;
   for (const PipelineResult& r : job.results()) {
     if (r.state != PipelineResult::State::failed) continue;
     if (!r.started || r.error.kind == ErrorKind::cancelled) return false;
@@ -16,7 +17,7 @@ bool all_settled(const PipelineJob& job) {
 }
 
 bool all_settled(const FetchJob& job) {
-  if (job.interrupted()) return false;
+  if (job.interrupted() || job.out_of_space()) return false;
   for (const FetchResult& r : job.results()) {
     if (r.state != FetchResult::State::failed) continue;
     if (r.attempts == 0 || r.error.kind == ErrorKind::cancelled) return false;

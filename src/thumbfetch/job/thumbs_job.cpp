@@ -185,8 +185,12 @@ ThumbsRow ThumbsJob::row_for(size_t i) const {
 }
 
 // One image settled in the pool (one call at a time): counted, written, reported.
-void ThumbsJob::settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobObserver& observer) {
+void ThumbsJob::settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobObserver& observer,
+                       OutOfSpace& space) {
   std::lock_guard lock(*mutex_);
+  if (r.state == ThumbResult::State::failed && space.absorb(r.error)) {
+    r.error = make_error(ErrorKind::cancelled, "not done: no space left on device");
+  }
   results_[i] = std::move(r);
   const ThumbResult& done = results_[i];
   if (done.state == ThumbResult::State::done) {
@@ -222,12 +226,13 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
   const auto skipped =
       std::count_if(items_.begin(), items_.end(), [](const auto& it) { return it.skip; });
   observer.start("thumbnails", n, static_cast<std::uint64_t>(skipped));
-  CancelFlag cancel(stop);
+  OutOfSpace space(stop);
+  CancelFlag cancel(space.token());
   const ThumbRunConfig run{config_.options, config_.workers, config_.timeout_seconds,
                            config_.worker_exe, cancel.get()};
   JsonlFile manifest(folder_ / kThumbsManifestName);
   ThumbPool pool(config_.strategy, run, [&](size_t i, const ThumbJob&, ThumbResult r) {
-    settle(i, std::move(r), manifest, observer);
+    settle(i, std::move(r), manifest, observer, space);
   });
   for (size_t i = 0; i < n; ++i) {
     if (items_[i].skip) {
@@ -250,7 +255,8 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
     pool.submit(items_[i].job, i);  // after a stop the pool settles it at once as not started
   }
   pool.wait();
-  interrupted_ = cancel.is_set();
+  out_of_space_ = space.first();
+  interrupted_ = stop.stop_requested();
 }
 
 Status ThumbsJob::commit() {

@@ -12,12 +12,14 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "thumbfetch/job/folder.hpp"
 #include "thumbfetch/job/observer.hpp"
+#include "thumbfetch/job/out_of_space.hpp"
 #include "thumbfetch/job/stages.hpp"
 #include "thumbfetch/job/thumbs_manifest.hpp"
 #include "thumbfetch/report/tally.hpp"
@@ -67,6 +69,8 @@ class ThumbsJob {
   std::string_view strategy_name() const { return to_string(config_.strategy); }
   int workers() const;
   bool interrupted() const { return interrupted_; }
+  // Set when the disk filled up: the first "no space left on device", the run stopped there.
+  const std::optional<Error>& out_of_space() const { return out_of_space_; }
   const std::filesystem::path& out_dir() const { return folder_.path(); }
 
  private:
@@ -75,7 +79,8 @@ class ThumbsJob {
   void plan_items(const std::vector<std::filesystem::path>& inputs);
   ThumbsRow row_for(size_t i) const;
   ThumbsRow pending_row(size_t i) const;
-  void settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobObserver& observer);
+  void settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobObserver& observer,
+              OutOfSpace& space);
   void remove_old_output(size_t i) const;
 
   ThumbsConfig config_;
@@ -87,6 +92,7 @@ class ThumbsJob {
   Tally tally_;
   std::vector<StageTime> stages_;
   bool interrupted_ = false;
+  std::optional<Error> out_of_space_;
   // results_ and tally_: the pool reports from its threads (a pointer keeps the job movable).
   std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
 };

@@ -51,7 +51,7 @@ AtomicFile::AtomicFile(fs::path final_path) : final_path_(std::move(final_path))
           .string();
   int fd = ::mkostemps(pattern.data(), static_cast<int>(kTempSuffix.size()), O_CLOEXEC);
   if (fd < 0) {
-    error_ = make_error(ErrorKind::write,
+    error_ = make_error(write_error_kind(errno),
                         fmt::format("cannot create a temp file in {}: {}",
                                     final_path_.parent_path().string(), errno_text(errno)));
     return;
@@ -76,8 +76,9 @@ Status AtomicFile::write(std::span<const unsigned char> bytes) {
     ssize_t n = ::write(fd_.get(), p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return make_error(ErrorKind::write, fmt::format("cannot write {}: {}", final_path_.string(),
-                                                      errno_text(errno)));
+      return make_error(
+          write_error_kind(errno),
+          fmt::format("cannot write {}: {}", final_path_.string(), errno_text(errno)));
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -104,7 +105,7 @@ Status AtomicFile::commit(Overwrite overwrite) {
   if (::close(fd) != 0) {
     int err = errno;
     ::unlink(temp_path_.c_str());
-    return make_error(ErrorKind::write,
+    return make_error(write_error_kind(err),
                       fmt::format("cannot write {}: {}", final_path_.string(), errno_text(err)));
   }
   const int rc = overwrite == Overwrite::yes

@@ -1,6 +1,12 @@
 #include "thumbfetch/util/error.hpp"
 
+#include <cerrno>
+
 namespace thumbfetch {
+
+ErrorKind write_error_kind(int err) {
+  return err == ENOSPC || err == EDQUOT ? ErrorKind::no_space : ErrorKind::write;
+}
 
 std::string_view to_string(ErrorKind kind) {
   switch (kind) {
@@ -18,6 +24,8 @@ std::string_view to_string(ErrorKind kind) {
       return "too many pixels";
     case ErrorKind::write:
       return "write error";
+    case ErrorKind::no_space:
+      return "no space left on device";
     case ErrorKind::worker_crashed:
       return "worker crashed";
     case ErrorKind::timeout:

@@ -18,6 +18,7 @@ enum class ErrorKind {
   corrupt,          // the decoder rejected the data
   too_many_pixels,  // the header announces more pixels than allowed
   write,            // the output could not be written
+  no_space,         // the output's file system is full (ENOSPC, EDQUOT): the run stops
   worker_crashed,   // a worker process died while holding the item
   timeout,          // the item took longer than allowed
   network,          // connection, DNS, TLS
@@ -67,5 +68,8 @@ using Status = Result<Ok>;
 inline Error make_error(ErrorKind kind, std::string message) {
   return Error{kind, std::move(message)};
 }
+
+// The kind for a failed write with this errno: a full file system is no_space, the rest write.
+ErrorKind write_error_kind(int err);
 
 }  // namespace thumbfetch

@@ -1,6 +1,7 @@
 #include "thumbfetch/util/jsonl_file.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -24,11 +25,18 @@ void JsonlFile::append(std::string_view line) {
   std::string whole;
   whole.reserve(line.size() + 1);
   whole.append(line).push_back('\n');
+  const off_t before = ::lseek(fd_.get(), 0, SEEK_END);
   const ssize_t n = ::write(fd_.get(), whole.data(), whole.size());
-  if (n != static_cast<ssize_t>(whole.size()) && !warned_) {
+  if (n == static_cast<ssize_t>(whole.size())) return;
+  const int err = n < 0 ? errno : ENOSPC;  // a short write is a full disk
+  // A torn row would glue itself to the next one and lose both: cut it off.
+  if (n > 0 && before >= 0) {
+    [[maybe_unused]] const int cut = ::ftruncate(fd_.get(), before);  // best effort
+  }
+  // A full disk is the run's to report, once (job/out_of_space.hpp), or the final rewrite's.
+  if (!warned_ && write_error_kind(err) != ErrorKind::no_space) {
     warned_ = true;
-    fmt::print(stderr, "thumbfetch: cannot append to {}: {}\n", path_.string(),
-               n < 0 ? std::strerror(errno) : "short write");
+    fmt::print(stderr, "thumbfetch: cannot append to {}: {}\n", path_.string(), std::strerror(err));
   }
 }
 
