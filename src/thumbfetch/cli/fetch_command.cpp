@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/cli/checks.hpp"
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/cli/display.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
@@ -23,6 +24,7 @@ struct FetchArgs {
   TransferFlags transfer;
   fs::path out_dir;
   bool quiet = false;
+  bool verbose = false;
   bool wait = false;
 };
 
@@ -49,10 +51,13 @@ void print_summary(const FetchJob& job) {
 
 int run_fetch(const FetchArgs& a, const std::string& command) {
   FetchConfig config = config_from(a, command);
+  if (a.quiet && a.verbose) conflict("-q -v", "give one of --quiet and --verbose");
+  a.source.warn_ineffective();
+  a.transfer.warn_ineffective();
   CurlGlobal curl;  // before any thread starts
   InterruptGuard interrupt;
   SignalStopSource stop;
-  Display display(a.quiet);
+  Display display(a.quiet, a.verbose ? Display::Lines::every_item : Display::Lines::failures);
   FetchJob job = FetchJob::plan(std::move(config), display.observer(), stop.token());
   if (!a.quiet) {
     fmt::print("fetching {} of {} links into {} ({} x{}{})\n", job.to_fetch(), job.urls().size(),
@@ -65,7 +70,7 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   if (auto st = job.commit(); !st) {
     fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
   }
-  if (!a.quiet || job.interrupted() || job.tally().failed > 0) print_summary(job);
+  if (!a.quiet) print_summary(job);  // -q: failure lines only, as in thumbs; the exit code says
   if (job.interrupted()) {
     fmt::print(stderr, "interrupted: {} links not started; manifest written to {}\n",
                job.not_started(), (a.out_dir / kManifestName).string());
@@ -83,7 +88,8 @@ void add_fetch_command(CLI::App& app, CliContext& context) {
   a->source.add_to(*cmd);
   cmd->add_option("-o,--output", a->out_dir, "Output folder (created when missing)")->required();
   a->transfer.add_to(*cmd);
-  cmd->add_flag("-q,--quiet", a->quiet, "Only failures and, when some failed, the summary");
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary line; failures only");
+  cmd->add_flag("-v,--verbose", a->verbose, "One line per URL (URL: ok, or the failure)");
   cmd->add_flag("--wait", a->wait, "Wait for another run that holds the output folder");
   cmd->callback([a, &context] { context.exit_code = run_fetch(*a, context.command_line); });
 }

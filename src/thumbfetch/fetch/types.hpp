@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "thumbfetch/util/error.hpp"
 
@@ -23,6 +24,8 @@ struct FetchPolicy {
   std::uint64_t max_bytes = 50ull * 1000 * 1000;  // per image, enforced while streaming
   int per_host = 0;  // requests in flight per host; 0: only the concurrency limit
   std::string user_agent = "thumbfetch/0.1";
+  std::vector<std::string> headers;  // extra request headers, "Name: value" (curl's -H)
+  std::string proxy;                 // CURLOPT_PROXY; "" leaves libcurl's default (env)
 };
 
 // One URL to fetch and the file name stem planned for it (safe, unique in the run).

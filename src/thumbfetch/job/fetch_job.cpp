@@ -99,7 +99,8 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
     const bool failed = r.state == FetchResult::State::failed;
     if (failed && r.error.kind == ErrorKind::cancelled) return;
     manifest.append(manifest_row(todo[k].url, r));
-    observer.settle("download", todo[k].url, failed ? &r.error : nullptr);
+    const Error line = after_attempts(r.error, r.attempts);
+    observer.settle("download", todo[k].url, failed ? &line : nullptr);
     if (landed) landed(todo_index[k], r);
   };
   std::vector<FetchResult> done = strategy->run(todo, on_settled);

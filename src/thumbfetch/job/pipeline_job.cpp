@@ -165,8 +165,10 @@ void PipelineJob::settle(size_t i, JsonlFile& manifest, const JobObserver& obser
     if (r.error.kind == ErrorKind::cancelled) return;
   }
   manifest.append(row_for(i));
+  const Error line =
+      r.stage == "download" ? after_attempts(r.error, r.download.attempts) : r.error;
   observer.settle("run", links_.urls[i],
-                  r.state == PipelineResult::State::failed ? &r.error : nullptr);
+                  r.state == PipelineResult::State::failed ? &line : nullptr);
 }
 
 void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {

@@ -98,6 +98,7 @@ class ImgurClient {
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // the Client-ID goes to the API only
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(h, CURLOPT_USERAGENT, p.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_PROXY, p.proxy.empty() ? nullptr : p.proxy.c_str());  // --proxy
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(p.connect_timeout * 1000));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(p.total_timeout * 1000));
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);

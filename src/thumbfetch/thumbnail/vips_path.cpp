@@ -34,7 +34,7 @@ Error classify_vips_error(const VipsFailure& failure) {
     return make_error(ErrorKind::truncated, "truncated or corrupt image data: " + line +
                                                 " (--allow-truncated keeps what decodes)");
   }
-  return make_error(ErrorKind::corrupt, "decode error: " + line);
+  return make_error(ErrorKind::corrupt, "corrupt image: " + line);
 }
 
 VImage load(std::string_view data, VipsFailOn fail_on, vips::VOption* extra = nullptr) {
