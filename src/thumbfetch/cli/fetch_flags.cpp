@@ -49,8 +49,8 @@ LinkSource SourceFlags::to_source() const {
 
 void SourceFlags::warn_ineffective() const {
   if (command_ == nullptr || urls_file.empty()) return;
-  for (const char* flag : {"--imgur-client-id", "--imgur-section", "--imgur-sort",
-                           "--imgur-window", "--imgur-api", "--imgur-animated", "--imgur-nsfw"}) {
+  for (const char* flag : {"--imgur-client-id", "--imgur-section", "--imgur-sort", "--imgur-window",
+                           "--imgur-api", "--imgur-animated", "--imgur-nsfw"}) {
     if (given(*command_, flag)) {
       warn_usage(std::string(flag) + " has no effect with --urls (it applies to --imgur)");
     }
@@ -71,7 +71,8 @@ void TransferFlags::add_to(CLI::App& command, bool with_strategy) {
   command.add_option("--retries", retries, "Retries per image for transient failures")
       ->check(whole_range(0, 100))
       ->capture_default_str();
-  command.add_option("--connect-timeout", connect_timeout, "Time to connect (30 = seconds, 5s, 2m)")
+  command
+      .add_option("--connect-timeout", connect_timeout, "Time to connect (30 = seconds, 5s, 2m)")
       ->capture_default_str();
   command.add_option("--stall-timeout", stall_timeout, "Give up when no data comes for this long")
       ->capture_default_str();
@@ -131,8 +132,8 @@ void TransferFlags::warn_ineffective() const {
   if (command_ == nullptr) return;
   if (strategy == "serial") {
     if (given(*command_, "--jobs")) {
-      warn_usage(fmt::format("-j {} has no effect with --strategy serial (one transfer at a time)",
-                             jobs));
+      warn_usage(
+          fmt::format("-j {} has no effect with --strategy serial (one transfer at a time)", jobs));
     }
     if (given(*command_, "--per-host")) {
       warn_usage("--per-host has no effect with --strategy serial (one transfer at a time)");

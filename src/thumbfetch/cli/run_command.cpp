@@ -123,9 +123,8 @@ void add_run_command(CLI::App& app, CliContext& context) {
   cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary line; failures only");
   cmd->add_flag("-v,--verbose", a->verbose, "One line per URL (URL: ok, or the failure)");
   cmd->add_flag("--wait", a->wait, "Wait for another run that holds the output folder");
-  cmd->callback([cmd, a, &context] {
-    context.exit_code = run_pipeline(*cmd, *a, context.command_line);
-  });
+  cmd->callback(
+      [cmd, a, &context] { context.exit_code = run_pipeline(*cmd, *a, context.command_line); });
 }
 
 }  // namespace thumbfetch

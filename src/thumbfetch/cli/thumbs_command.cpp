@@ -83,8 +83,7 @@ int run_thumbs(const CLI::App& cmd, const ThumbsArgs& args, const std::string& c
   InterruptGuard interrupt;  // Ctrl-C: finish what is in progress, start nothing new
   SignalStopSource stop;
   ThumbsJob job = ThumbsJob::plan(std::move(config), stop.token());
-  Display display(args.quiet,
-                  args.verbose ? Display::Lines::every_item : Display::Lines::failures);
+  Display display(args.quiet, args.verbose ? Display::Lines::every_item : Display::Lines::failures);
   job.run(display.observer(), stop.token());
   display.finish();
   if (auto st = job.commit(); !st) {
@@ -134,9 +133,8 @@ void add_thumbs_command(CLI::App& app, CliContext& context) {
                   "Write per-image results and timings as JSON ('-': standard output)");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress and no summary line; failures only");
   cmd->add_flag("-v,--verbose", args->verbose, "One line per image (ITEM: ok, or the failure)");
-  cmd->callback([cmd, args, &context] {
-    context.exit_code = run_thumbs(*cmd, *args, context.command_line);
-  });
+  cmd->callback(
+      [cmd, args, &context] { context.exit_code = run_thumbs(*cmd, *args, context.command_line); });
 }
 
 }  // namespace thumbfetch

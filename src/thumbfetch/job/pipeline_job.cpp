@@ -132,9 +132,11 @@ std::string PipelineJob::row_for(size_t i) const {
   j["bytes"] = r.download.bytes;
   j["content_type"] = r.download.content_type;
   j["sha256"] = r.download.sha256;
-  j["width"] = r.thumb.done.size.width;
-  j["height"] = r.thumb.done.size.height;
-  j["thumb_bytes"] = r.thumb.done.bytes;
+  if (r.state == PipelineResult::State::ok) {  // a failed row claims no thumbnail or size
+    j["width"] = r.thumb.done.size.width;
+    j["height"] = r.thumb.done.size.height;
+    j["thumb_bytes"] = r.thumb.done.bytes;
+  }
   j["attempts"] = r.download.attempts;
   j["seconds"] = rounded(r.download.seconds + r.thumb.seconds);
   j["error_kind"] =
@@ -165,8 +167,7 @@ void PipelineJob::settle(size_t i, JsonlFile& manifest, const JobObserver& obser
     if (r.error.kind == ErrorKind::cancelled) return;
   }
   manifest.append(row_for(i));
-  const Error line =
-      r.stage == "download" ? after_attempts(r.error, r.download.attempts) : r.error;
+  const Error line = r.stage == "download" ? after_attempts(r.error, r.download.attempts) : r.error;
   observer.settle("run", links_.urls[i],
                   r.state == PipelineResult::State::failed ? &line : nullptr);
 }

@@ -21,10 +21,12 @@ std::string ThumbsRow::to_json_line() const {
   j["input_mtime_ns"] = stamp.mtime_ns;
   j["input_sha256"] = input_sha256;
   j["options"] = options;
-  j["width"] = width;
-  j["height"] = height;
-  j["bytes"] = bytes;
-  j["decoder"] = decoder;
+  if (status == "ok") {  // a failed or pending row claims no thumbnail, decoder or size
+    j["width"] = width;
+    j["height"] = height;
+    j["bytes"] = bytes;
+    j["decoder"] = decoder;
+  }
   j["seconds"] = std::round(seconds * 1000) / 1000;
   j["error_kind"] = error_kind;
   j["error"] = error;

@@ -134,7 +134,8 @@ Result<BoxSides> parse_box(std::string_view text, int max_side) {
          (box.width > 0 || box.height > 0);
   }
   if (!ok) {
-    return make_error(ErrorKind::refused, "invalid size '" + std::string(text) + "': expected " + expected);
+    return make_error(ErrorKind::refused,
+                      "invalid size '" + std::string(text) + "': expected " + expected);
   }
   return box;
 }
