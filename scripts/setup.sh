@@ -10,7 +10,8 @@ scripts/install-packages.sh \
   libvips-dev libturbojpeg0-dev libspng-dev libcurl4-openssl-dev libssl-dev \
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev \
   nginx libnginx-mod-http-echo \
-  librsvg2-common fonts-dejavu-core
+  librsvg2-common fonts-dejavu-core \
+  help2man
 
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" \

@@ -28,6 +28,14 @@ struct FetchPolicy {
   std::string proxy;                 // CURLOPT_PROXY; "" leaves libcurl's default (env)
 };
 
+// What the source said of an item, kept in the manifest as the API gave it (Imgur: id, title,
+// album id, type, width, height). Empty for a URL list.
+struct ItemMeta {
+  std::string id, title, album_id, type;
+  int width = 0, height = 0;
+  bool empty() const { return id.empty(); }
+};
+
 // One URL to fetch and the file name stem planned for it (safe, unique in the run).
 struct FetchItem {
   std::string url;

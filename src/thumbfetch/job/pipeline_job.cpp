@@ -136,12 +136,19 @@ std::string PipelineJob::row_for(size_t i) const {
     j["width"] = r.thumb.done.size.width;
     j["height"] = r.thumb.done.size.height;
     j["thumb_bytes"] = r.thumb.done.bytes;
+    j["source_width"] = r.thumb.done.source.width;
+    j["source_height"] = r.thumb.done.source.height;
   }
   j["attempts"] = r.download.attempts;
   j["seconds"] = rounded(r.download.seconds + r.thumb.seconds);
   j["error_kind"] =
       r.state == PipelineResult::State::failed ? std::string(to_string(r.error.kind)) : "";
   j["error"] = r.state == PipelineResult::State::failed ? r.error.message : "";
+  if (i < links_.meta.size() && !links_.meta[i].empty()) {  // what the Imgur API said of it
+    const ItemMeta& m = links_.meta[i];
+    j["source"] = {{"id", m.id},     {"title", m.title}, {"album_id", m.album_id},
+                   {"type", m.type}, {"width", m.width}, {"height", m.height}};
+  }
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

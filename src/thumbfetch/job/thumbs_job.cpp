@@ -183,6 +183,8 @@ ThumbsRow ThumbsJob::row_for(size_t i) const {
     row.height = r.done.size.height;
     row.bytes = r.done.bytes;
     row.decoder = std::string(to_string(r.done.decoder));
+    row.source_width = r.done.source.width;
+    row.source_height = r.done.source.height;
   } else {
     row.error_kind = std::string(to_string(r.error.kind));
     row.error = r.error.message;
@@ -297,6 +299,8 @@ std::string thumbs_json_report(const ThumbsJob& job) {
       j["height"] = r.done.size.height;
       j["bytes"] = r.done.bytes;
       j["decoder"] = std::string(to_string(r.done.decoder));
+      j["source_width"] = r.done.source.width;
+      j["source_height"] = r.done.source.height;
     }
     items.push_back(std::move(j));
   }

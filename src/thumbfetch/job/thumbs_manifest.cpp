@@ -26,6 +26,8 @@ std::string ThumbsRow::to_json_line() const {
     j["height"] = height;
     j["bytes"] = bytes;
     j["decoder"] = decoder;
+    j["source_width"] = source_width;
+    j["source_height"] = source_height;
   }
   j["seconds"] = std::round(seconds * 1000) / 1000;
   j["error_kind"] = error_kind;
@@ -62,6 +64,8 @@ std::vector<ThumbsRow> load_thumbs_manifest(const std::filesystem::path& dir) {
       row.height = j.value("height", 0);
       row.bytes = j.value("bytes", std::uint64_t{0});
       row.decoder = j.value("decoder", "");
+      row.source_width = j.value("source_width", 0);
+      row.source_height = j.value("source_height", 0);
       row.seconds = j.value("seconds", 0.0);
       row.error_kind = j.value("error_kind", "");
       row.error = j.value("error", "");

@@ -39,8 +39,9 @@ std::string encode_request(const ThumbJob& job) {
 
 std::string encode_response(const ThumbResult& r) {
   const std::string out = r.done.output.string();
-  return fmt::format("R {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state), r.done.size.width,
-                     r.done.size.height, r.done.bytes, static_cast<int>(r.done.decoder),
+  return fmt::format("R {} {} {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state),
+                     r.done.size.width, r.done.size.height, r.done.source.width,
+                     r.done.source.height, r.done.bytes, static_cast<int>(r.done.decoder),
                      static_cast<int>(r.error.kind), out.size(), r.error.message.size(),
                      static_cast<long long>(r.seconds * 1e6)) +
          out + r.error.message;
@@ -66,8 +67,8 @@ std::optional<ThumbResult> take_response(std::string& buffer) {
   auto message = take_message(buffer, [&](const std::string& header) {
     std::istringstream s(header);
     char tag = 0;
-    if (!(s >> tag >> state >> r.done.size.width >> r.done.size.height >> r.done.bytes >> decoder >>
-          kind >> out_len >> msg_len >> usec) ||
+    if (!(s >> tag >> state >> r.done.size.width >> r.done.size.height >> r.done.source.width >>
+          r.done.source.height >> r.done.bytes >> decoder >> kind >> out_len >> msg_len >> usec) ||
         tag != 'R') {
       malformed(header);
     }
