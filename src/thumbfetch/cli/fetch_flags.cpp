@@ -131,7 +131,7 @@ FetchStrategyKind TransferFlags::to_strategy() const {
 void TransferFlags::warn_ineffective() const {
   if (command_ == nullptr) return;
   if (strategy == "serial") {
-    if (given(*command_, "--jobs")) {
+    if (jobs != 1 && given(*command_, "--jobs")) {
       warn_usage(
           fmt::format("-j {} has no effect with --strategy serial (one transfer at a time)", jobs));
     }

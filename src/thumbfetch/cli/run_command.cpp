@@ -64,7 +64,7 @@ void check_flags(const CLI::App& cmd, const RunArgs& a) {
     warn_usage("--thumb-timeout has no effect with --thumb-strategy " + a.thumb_strategy +
                " (only worker processes can be replaced)");
   }
-  if (a.thumb_strategy == "serial" && given(cmd, "--workers")) {
+  if (a.thumb_strategy == "serial" && a.workers != 1 && given(cmd, "--workers")) {
     warn_usage(fmt::format("-w {} has no effect with --thumb-strategy serial", a.workers));
   }
 }

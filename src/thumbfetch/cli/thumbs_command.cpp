@@ -71,7 +71,7 @@ void check_flags(const CLI::App& cmd, const ThumbsArgs& args) {
     warn_usage("--timeout has no effect with --strategy " + args.strategy +
                " (a thread cannot be stopped; only --strategy processes replaces a slow worker)");
   }
-  if (args.strategy == "serial" && given(cmd, "--jobs")) {
+  if (args.strategy == "serial" && args.jobs != 1 && given(cmd, "--jobs")) {
     warn_usage(fmt::format("-j {} has no effect with --strategy serial", args.jobs));
   }
 }
