@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -50,6 +51,10 @@ class RecordingServer {
     std::lock_guard lock(mutex_);
     return requests_;
   }
+  std::vector<std::chrono::steady_clock::time_point> arrivals() {
+    std::lock_guard lock(mutex_);
+    return arrivals_;
+  }
 
  private:
   void serve() {
@@ -66,6 +71,7 @@ class RecordingServer {
       {
         std::lock_guard lock(mutex_);
         requests_.push_back(head);
+        arrivals_.push_back(std::chrono::steady_clock::now());
       }
       const std::string answer =
           "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -78,6 +84,7 @@ class RecordingServer {
   std::thread thread_;
   std::mutex mutex_;
   std::vector<std::string> requests_;
+  std::vector<std::chrono::steady_clock::time_point> arrivals_;
 };
 
 // Output width x height of each input's row, by input file name.
@@ -188,4 +195,30 @@ TEST(CliFlags, ThumbnailsInTheInputTreeAreNeverInputs) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("2 ok, 0 failed, 0 skipped"), std::string::npos) << r.out;
   EXPECT_EQ(load_thumbs_manifest(tree / "small").size(), 2u);
+}
+
+TEST(CliFlags, RateSpacesTheRequestsToAHost) {
+  TempDir tmp;
+  for (const std::string strategy : {"serial", "threads", "async"}) {
+    SCOPED_TRACE(strategy);
+    RecordingServer server;
+    {
+      std::ofstream list(tmp / "urls.txt", std::ios::trunc);
+      for (int i = 0; i < 5; ++i) list << server.url() << "/img/" << i << ".jpg\n";
+    }
+    auto r = run_thumbfetch({"fetch", "--urls", (tmp / "urls.txt").string(), "-o",
+                             (tmp / ("out-" + strategy)).string(), "--retries", "0", "-j", "8",
+                             "--strategy", strategy, "--rate", "20/s"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;  // every answer is a 404
+    const auto times = server.arrivals();
+    ASSERT_EQ(times.size(), 5u);
+    for (size_t i = 1; i < times.size(); ++i) {
+      // 20/s: a start every 50 ms; the server sees them at least ~40 ms apart (network jitter).
+      EXPECT_GE(std::chrono::duration<double>(times[i] - times[i - 1]).count(), 0.04) << i;
+    }
+  }
+  auto r = run_thumbfetch({"fetch", "--urls", (tmp / "urls.txt").string(), "-o",
+                           (tmp / "bad").string(), "--rate", "10/day"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--rate"), std::string::npos) << r.err;
 }

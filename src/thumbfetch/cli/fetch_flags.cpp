@@ -91,6 +91,10 @@ void TransferFlags::add_to(CLI::App& command, bool with_strategy) {
       ->capture_default_str();
   command.add_option("-H,--header", headers,
                      "Extra request header 'Name: value' (repeatable; 'Name:' removes one)");
+  command
+      .add_option("--rate", rate,
+                  "Request starts per host, retries included: 10/s, 600/m, 1/h (0: no limit)")
+      ->capture_default_str();
   command.add_option("--proxy", proxy,
                      "Proxy, as libcurl takes it (http://host:port, socks5h://host:port); "
                      "default: libcurl's, from $http_proxy/$https_proxy");
@@ -119,6 +123,9 @@ FetchPolicy TransferFlags::to_policy() const {
   }
   p.headers = headers;
   p.proxy = proxy;
+  auto per_second = parse_rate_per_second(rate);
+  if (!per_second) throw CLI::ValidationError("--rate", per_second.error().message);
+  p.rate_per_host = *per_second;
   return p;
 }
 

@@ -49,6 +49,7 @@ struct TransferFlags {
   std::string user_agent = "thumbfetch/0.1";
   std::vector<std::string> headers;  // -H "Name: value", repeatable
   std::string proxy;                 // libcurl's proxy string; "" = libcurl's default
+  std::string rate = "0";            // request starts per host: "10/s", "600/m"; 0: no limit
 
   // `with_strategy`: also --strategy and -j (bench runs every strategy itself).
   void add_to(CLI::App& command, bool with_strategy = true);

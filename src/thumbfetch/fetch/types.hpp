@@ -22,7 +22,8 @@ struct FetchPolicy {
   double retry_max_delay = 30;  // backoff ceiling
   double retry_after_cap = 60;  // a server's Retry-After is honoured up to this many seconds
   std::uint64_t max_bytes = 50ull * 1000 * 1000;  // per image, enforced while streaming
-  int per_host = 0;  // requests in flight per host; 0: only the concurrency limit
+  int per_host = 0;          // requests in flight per host; 0: only the concurrency limit
+  double rate_per_host = 0;  // requests started per second per host (--rate); 0: no limit
   std::string user_agent = "thumbfetch/0.1";
   std::vector<std::string> headers;  // extra request headers, "Name: value" (curl's -H)
   std::string proxy;                 // CURLOPT_PROXY; "" leaves libcurl's default (env)
