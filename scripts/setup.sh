@@ -12,7 +12,8 @@ scripts/install-packages.sh \
   libtiff-dev \
   libarchive-dev \
   nginx libnginx-mod-http-echo openssl \
-  librsvg2-common fonts-dejavu-core
+  librsvg2-common fonts-dejavu-core \
+  help2man
 
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" \

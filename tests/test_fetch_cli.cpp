@@ -95,7 +95,7 @@ TEST(FetchCli, ExitCodesFailureLinesSummaryAndResume) {
                                     "--retries", "0", "--stall-timeout", "1s", "-j", "4"});
   EXPECT_EQ(r.exit_code, kExitSomeFailed) << r.err;
   EXPECT_EQ(count_lines_with(r.err, bad + ": HTTP 500"), 1) << r.err;
-  EXPECT_EQ(count_lines_with(r.err, "gopher://127.0.0.1/x.jpg: invalid URL"), 1) << r.err;
+  EXPECT_EQ(count_lines_with(r.err, "gopher://127.0.0.1/x.jpg: refused: invalid URL"), 1) << r.err;
   EXPECT_NE(r.out.find("6 ok, 2 failed, 0 skipped (1 HTTP error, 1 refused)"), std::string::npos)
       << r.out;
   for (const auto& n : s.image_names()) {

@@ -95,6 +95,12 @@ TEST(ReportJson, MetadataRowsRunsAndFigures) {
   EXPECT_EQ(async["ok"], 98);
   EXPECT_EQ(async["failed"], 2);
   EXPECT_EQ(async["wall_runs"], nlohmann::json({1.0, 1.1, 0.9}));
+  // Figures to 6 significant digits: no float noise in the text.
+  BenchReport noisy = report;
+  noisy.rows[2].cpu_runs = {8.300000000000061e-05, 0.1 + 0.2};
+  const std::string text = format_json(noisy);
+  EXPECT_EQ(nlohmann::json::parse(text)["rows"][2]["cpu_runs"], nlohmann::json({8.3e-05, 0.3}));
+  EXPECT_EQ(text.find("000000000"), std::string::npos) << text;
   EXPECT_DOUBLE_EQ(async["figures"]["wall_median"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(async["figures"]["speedup"].get<double>(), 11.0);
   EXPECT_EQ(doc["rows"][4]["mismatch"], "3 thumbnails differ (a.jpg, b.jpg, c.jpg)");

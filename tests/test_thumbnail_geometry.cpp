@@ -55,8 +55,13 @@ TEST(Geometry, StretchIgnoresAspect) {
 TEST(Geometry, ParsesOptions) {
   EXPECT_EQ(parse_size("256x144").value(), (Size{256, 144}));
   EXPECT_FALSE(parse_size("0x10").ok());
-  EXPECT_FALSE(parse_size("12").ok());
-  EXPECT_FALSE(parse_size("12x").ok());
+  EXPECT_FALSE(parse_size("x").ok());
+  EXPECT_FALSE(parse_size("-5").ok());
+  EXPECT_FALSE(parse_size("12x12x").ok());
+  // vipsthumbnail's forms: N is NxN, a side left out is bounded only by the largest side.
+  EXPECT_EQ(parse_size("12").value(), (Size{12, 12}));
+  EXPECT_EQ(parse_size("12x").value(), (Size{12, kMaxSide}));
+  EXPECT_EQ(parse_size("x12").value(), (Size{kMaxSide, 12}));
   EXPECT_EQ(parse_color("#102030").value(), (Rgb{16, 32, 48}));
   EXPECT_EQ(parse_color("1,2,3").value(), (Rgb{1, 2, 3}));
   EXPECT_FALSE(parse_color("300,0,0").ok());

@@ -23,7 +23,7 @@ TEST(WorkerProtocol, RequestsSurviveAnyBytesInPaths) {
 TEST(WorkerProtocol, ResponsesCarryResultsAndErrors) {
   ThumbResult ok;
   ok.state = ThumbResult::State::done;
-  ok.done = {"out/a.jpg", {128, 96}, 4321, Decoder::libspng};
+  ok.done = {"out/a.jpg", {128, 96}, {1600, 1200}, 4321, Decoder::libspng};
   ok.seconds = 0.25;
   ThumbResult bad;
   bad.error = {ErrorKind::truncated, "truncated JPEG: the data ends\nearly"};
@@ -34,6 +34,7 @@ TEST(WorkerProtocol, ResponsesCarryResultsAndErrors) {
   EXPECT_EQ(a->state, ThumbResult::State::done);
   EXPECT_EQ(a->done.output, "out/a.jpg");
   EXPECT_EQ(a->done.size, (Size{128, 96}));
+  EXPECT_EQ(a->done.source, (Size{1600, 1200}));
   EXPECT_EQ(a->done.bytes, 4321u);
   EXPECT_EQ(a->done.decoder, Decoder::libspng);
   EXPECT_NEAR(a->seconds, 0.25, 1e-6);

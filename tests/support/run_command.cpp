@@ -15,6 +15,10 @@ extern char** environ;
 namespace thumbfetch::test {
 
 std::string thumbfetch_exe() {
+  // THUMBFETCH_TEST_EXE runs the CLI tests against another build (an older one, to see a new
+  // test fail there first).
+  if (const char* other = std::getenv("THUMBFETCH_TEST_EXE"); other != nullptr && *other != 0)
+    return other;
   return THUMBFETCH_EXE;
 }
 

@@ -12,7 +12,7 @@ namespace thumbfetch {
 int run_cli(int argc, char** argv) {
   CLI::App app{"thumbfetch: download image sets concurrently and make thumbnails in parallel"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "thumbfetch 0.1.0");
+  app.set_version_flag("--version", version_text());
   CliContext context;
   context.command_line = command_line(argc, argv);
   add_thumbs_command(app, context);

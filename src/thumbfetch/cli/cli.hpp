@@ -13,6 +13,9 @@ enum ExitCode : int { kExitOk = 0, kExitSomeFailed = 1, kExitUsage = 2, kExitInt
 
 int run_cli(int argc, char** argv);
 
+// "thumbfetch 0.1.0" and the versions of libvips, libjpeg-turbo, libspng, libcurl, fmt, CLI11.
+std::string version_text();
+
 // What a command gets from run_cli and gives back.
 struct CliContext {
   int exit_code = kExitOk;

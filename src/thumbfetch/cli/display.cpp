@@ -4,8 +4,9 @@
 
 namespace thumbfetch {
 
-Display::Display(bool quiet)
+Display::Display(bool quiet, Lines lines)
     : quiet_(quiet),
+      lines_(lines),
       bar_(std::make_unique<ProgressBar>(stderr, progress_mode_for(stderr, quiet), "", 0)) {}
 
 JobObserver Display::observer() {
@@ -17,7 +18,11 @@ JobObserver Display::observer() {
   };
   o.settled = [this](std::string_view, std::string_view item, const Error* error) {
     bar_->item_done(error == nullptr);
-    if (error) bar_->message(fmt::format("{}: {}", item, error->message));
+    if (error) {
+      bar_->message(fmt::format("{}: {}", item, describe(*error)));
+    } else if (lines_ == Lines::every_item) {
+      bar_->message(fmt::format("{}: ok", item));
+    }
   };
   o.note = [this](std::string_view line) {
     if (!quiet_) bar_->message(line);

@@ -1,7 +1,8 @@
 #pragma once
 // What a command shows while a job runs: a progress line on stderr (live on a terminal, a plain
 // line every few seconds otherwise, none with -q), one line per failed item ("ITEM: reason")
-// printed through the progress line so the two never tear, and the job's notes.
+// printed through the progress line so the two never tear, and the job's notes. With -v also
+// one line per item that succeeded ("ITEM: ok").
 
 #include <memory>
 #include <string>
@@ -13,7 +14,8 @@ namespace thumbfetch {
 
 class Display {
  public:
-  explicit Display(bool quiet);
+  enum class Lines { failures, every_item };
+  explicit Display(bool quiet, Lines lines = Lines::failures);
   // The observer to hand to a job; valid while this Display lives.
   JobObserver observer();
   // Clears the progress line; call before printing the summary.
@@ -21,6 +23,7 @@ class Display {
 
  private:
   bool quiet_;
+  Lines lines_;
   std::unique_ptr<ProgressBar> bar_;
 };
 

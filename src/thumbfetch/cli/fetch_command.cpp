@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/cli/checks.hpp"
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/cli/display.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
@@ -26,6 +27,7 @@ struct FetchArgs {
   ShardFlags shard;
   fs::path out_dir;
   bool quiet = false;
+  bool verbose = false;
   bool wait = false;
 };
 
@@ -51,6 +53,9 @@ void print_summary(const FetchJob& job) {
 }
 
 int run_fetch(const FetchArgs& a, const std::string& command) {
+  if (a.quiet && a.verbose) conflict("-q -v", "give one of --quiet and --verbose");
+  a.source.warn_ineffective();
+  a.transfer.warn_ineffective();
   FetchConfig config = config_from(a, command);
   const std::optional<ShardTask> shard = a.shard.begin(a.source.urls_file, a.out_dir);
   if (shard && shard_needs_no_job(*shard, command)) return kExitOk;
@@ -59,7 +64,7 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   CurlGlobal curl;  // before any thread starts
   InterruptGuard interrupt;
   SignalStopSource stop;
-  Display display(a.quiet);
+  Display display(a.quiet, a.verbose ? Display::Lines::every_item : Display::Lines::failures);
   FetchJob job = FetchJob::plan(std::move(config), display.observer(), stop.token());
   if (shard) shard->record();
   if (!a.quiet) {
@@ -76,7 +81,7 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   const Tally& t = job.tally();
   if (shard)
     shard->finish({started, unix_seconds_now(), t.ok + t.skipped, t.failed, all_settled(job)});
-  if (!a.quiet || job.interrupted() || job.tally().failed > 0) print_summary(job);
+  if (!a.quiet) print_summary(job);  // -q: failure lines only, as in thumbs; the exit code says
   if (job.out_of_space()) {
     print_out_of_space(*job.out_of_space(), job.not_started());
     return kExitSomeFailed;
@@ -99,7 +104,8 @@ void add_fetch_command(CLI::App& app, CliContext& context) {
   cmd->add_option("-o,--output", a->out_dir, "Output folder (created when missing)")->required();
   a->transfer.add_to(*cmd);
   a->shard.add_to(*cmd);
-  cmd->add_flag("-q,--quiet", a->quiet, "Only failures and, when some failed, the summary");
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary line; failures only");
+  cmd->add_flag("-v,--verbose", a->verbose, "One line per URL (URL: ok, or the failure)");
   cmd->add_flag("--wait", a->wait, "Wait for another run that holds the output folder");
   cmd->callback([a, &context] { context.exit_code = run_fetch(*a, context.command_line); });
 }

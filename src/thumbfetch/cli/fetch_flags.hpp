@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 #include "thumbfetch/fetch/strategy.hpp"
 #include "thumbfetch/job/links.hpp"
@@ -26,6 +27,11 @@ struct SourceFlags {
   // `required`: exactly one of --urls / --imgur must be given (checked when the job plans).
   void add_to(CLI::App& command);
   LinkSource to_source() const;
+  // Warns about --imgur-* flags given with --urls (they have no effect there).
+  void warn_ineffective() const;
+
+ private:
+  const CLI::App* command_ = nullptr;
 };
 
 struct TransferFlags {
@@ -41,12 +47,23 @@ struct TransferFlags {
   std::string max_bytes = "50MB";
   std::string ca_file;
   bool insecure = false;
+  // What every request says and where it goes (issue 10).
+  std::string user_agent = "thumbfetch/0.1";
+  std::vector<std::string> headers;  // -H "Name: value", repeatable
+  std::string proxy;                 // libcurl's proxy string; "" = libcurl's default
+  std::string rate = "0";            // request starts per host: "10/s", "600/m"; 0: no limit
 
   // `with_strategy`: also --strategy and -j (bench runs every strategy itself).
   void add_to(CLI::App& command, bool with_strategy = true);
   // Throw CLI::ValidationError for values the parsers refuse.
   FetchPolicy to_policy() const;
   FetchStrategyKind to_strategy() const;
+  // Warns about flags given where they have no effect (-j or --per-host with serial, retry
+  // delays with --retries 0).
+  void warn_ineffective() const;
+
+ private:
+  const CLI::App* command_ = nullptr;
 };
 
 }  // namespace thumbfetch

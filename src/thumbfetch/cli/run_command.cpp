@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/cli/checks.hpp"
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/cli/dataset_flags.hpp"
 #include "thumbfetch/cli/display.hpp"
@@ -31,10 +32,11 @@ struct RunArgs {
   DatasetFlags dataset;
   std::string thumb_strategy = "threads";
   int workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  double thumb_timeout = 120;
+  std::string thumb_timeout = "120s";
   fs::path out_dir;
   bool keep_originals = false;
   bool quiet = false;
+  bool verbose = false;
   bool wait = false;
 };
 
@@ -50,15 +52,31 @@ PipelineConfig config_from(const RunArgs& a, const std::string& command) {
   c.options = a.thumb.to_options();
   c.thumb_strategy = *thumb_kind;
   c.workers = a.workers;
-  c.timeout_seconds = a.thumb_timeout;
+  c.timeout_seconds = duration_flag("--thumb-timeout", a.thumb_timeout, ZeroAllowed::yes);
   c.keep_originals = a.keep_originals;
   c.wait = a.wait ? WaitForLock::yes : WaitForLock::no;
   c.command = command;
   return c;
 }
 
-int run_pipeline(const RunArgs& a, const std::string& command) {
+// Usage checks before any work: conflicts refused (exit 2), flags without effect warned about.
+void check_flags(const CLI::App& cmd, const RunArgs& a) {
+  if (a.quiet && a.verbose) conflict("-q -v", "give one of --quiet and --verbose");
+  a.source.warn_ineffective();
+  a.transfer.warn_ineffective();
+  a.thumb.warn_ineffective();
+  if (a.thumb_strategy != "processes" && given(cmd, "--thumb-timeout")) {
+    warn_usage("--thumb-timeout has no effect with --thumb-strategy " + a.thumb_strategy +
+               " (only worker processes can be replaced)");
+  }
+  if (a.thumb_strategy == "serial" && a.workers != 1 && given(cmd, "--workers")) {
+    warn_usage(fmt::format("-w {} has no effect with --thumb-strategy serial", a.workers));
+  }
+}
+
+int run_pipeline(const CLI::App& cmd, const RunArgs& a, const std::string& command) {
   PipelineConfig config = config_from(a, command);
+  check_flags(cmd, a);
   const std::optional<ShardTask> shard = a.shard.begin(a.source.urls_file, a.out_dir);
   if (shard && shard_needs_no_job(*shard, command)) return kExitOk;
   if (shard) std::tie(config.source, config.out_dir) = std::pair(shard->source(), shard->dir());
@@ -66,7 +84,7 @@ int run_pipeline(const RunArgs& a, const std::string& command) {
   CurlGlobal curl;  // before any thread starts
   InterruptGuard interrupt;
   SignalStopSource stop;
-  Display display(a.quiet);
+  Display display(a.quiet, a.verbose ? Display::Lines::every_item : Display::Lines::failures);
   PipelineJob job = PipelineJob::plan(std::move(config), display.observer(), stop.token());
   if (shard) shard->record();
   job.run(display.observer(), stop.token());
@@ -82,7 +100,7 @@ int run_pipeline(const RunArgs& a, const std::string& command) {
   }
   const Tally& tally = job.tally();
   const TimeSpent time = job.run_time();
-  if (!a.quiet || job.interrupted() || tally.failed > 0) {
+  if (!a.quiet) {  // -q: failure lines only; the exit code says the rest
     fmt::print(
         "{} in {:.2f} s ({:.0f} images/s, download {} x{}, thumbnails {} x{}, cpu {:.2f} s)\n",
         tally.summary(), time.wall, time.wall > 0 ? tally.ok / time.wall : 0.0, a.transfer.strategy,
@@ -117,16 +135,18 @@ void add_run_command(CLI::App& app, CliContext& context) {
   cmd->add_option("--thumb-strategy", a->thumb_strategy, "serial, threads or processes")
       ->capture_default_str();
   cmd->add_option("-w,--workers", a->workers, "Thumbnail worker threads or processes")
-      ->check(CLI::Range(1, 1024))
+      ->check(whole_range(1, 1024))
       ->capture_default_str();
   cmd->add_option("--thumb-timeout", a->thumb_timeout,
-                  "Seconds one image may take in a worker process (processes; 0 = no limit)")
-      ->check(CLI::NonNegativeNumber)
+                  "How long one image may take in a worker process: 30 (seconds), 30s, 2m "
+                  "(processes; 0: no limit)")
       ->capture_default_str();
   cmd->add_flag("--keep-originals", a->keep_originals, "Keep the downloads in DIR/originals/");
-  cmd->add_flag("-q,--quiet", a->quiet, "Only failures and, when some failed, the summary");
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary line; failures only");
+  cmd->add_flag("-v,--verbose", a->verbose, "One line per URL (URL: ok, or the failure)");
   cmd->add_flag("--wait", a->wait, "Wait for another run that holds the output folder");
-  cmd->callback([a, &context] { context.exit_code = run_pipeline(*a, context.command_line); });
+  cmd->callback(
+      [cmd, a, &context] { context.exit_code = run_pipeline(*cmd, *a, context.command_line); });
 }
 
 }  // namespace thumbfetch

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/cli/checks.hpp"
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/cli/display.hpp"
 #include "thumbfetch/cli/out_of_space.hpp"
@@ -26,9 +27,10 @@ struct ThumbsArgs {
   bool skip_existing = false;
   bool wait = false;
   bool quiet = false;
+  bool verbose = false;
   std::string strategy = "threads";
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  double timeout = 120;
+  std::string timeout = "120s";
   fs::path json_report;
   ThumbFlags flags;
 };
@@ -43,7 +45,7 @@ ThumbsConfig config_from(const ThumbsArgs& args, const std::string& command) {
   c.options = args.flags.to_options();
   c.strategy = *kind;
   c.workers = args.jobs;
-  c.timeout_seconds = args.timeout;
+  c.timeout_seconds = duration_flag("--timeout", args.timeout, ZeroAllowed::yes);
   c.skip_existing = args.skip_existing;
   c.wait = args.wait ? WaitForLock::yes : WaitForLock::no;
   c.command = command;
@@ -61,13 +63,28 @@ void write_json(const fs::path& path, const std::string& text) {
     fmt::print(stderr, "thumbfetch: cannot write {}: {}\n", path.string(), st.error().message);
 }
 
-int run_thumbs(const ThumbsArgs& args, const std::string& command) {
+// Usage checks before any work: flags that cannot both hold are refused (exit 2), flags that
+// have no effect where they were given are warned about.
+void check_flags(const CLI::App& cmd, const ThumbsArgs& args) {
+  if (args.quiet && args.verbose) conflict("-q -v", "give one of --quiet and --verbose");
+  args.flags.warn_ineffective();
+  if (args.strategy != "processes" && given(cmd, "--timeout")) {
+    warn_usage("--timeout has no effect with --strategy " + args.strategy +
+               " (a thread cannot be stopped; only --strategy processes replaces a slow worker)");
+  }
+  if (args.strategy == "serial" && args.jobs != 1 && given(cmd, "--jobs")) {
+    warn_usage(fmt::format("-j {} has no effect with --strategy serial", args.jobs));
+  }
+}
+
+int run_thumbs(const CLI::App& cmd, const ThumbsArgs& args, const std::string& command) {
   ThumbsConfig config = config_from(args, command);
+  check_flags(cmd, args);
   check_output_file(args.json_report, "JSON report");
   InterruptGuard interrupt;  // Ctrl-C: finish what is in progress, start nothing new
   SignalStopSource stop;
   ThumbsJob job = ThumbsJob::plan(std::move(config), stop.token());
-  Display display(args.quiet);
+  Display display(args.quiet, args.verbose ? Display::Lines::every_item : Display::Lines::failures);
   job.run(display.observer(), stop.token());
   display.finish();
   if (auto st = job.commit(); !st && worth_reporting(st.error(), job.out_of_space())) {
@@ -108,12 +125,11 @@ void add_thumbs_command(CLI::App& app, CliContext& context) {
   cmd->add_option("--strategy", args->strategy, "serial, threads or processes")
       ->capture_default_str();
   cmd->add_option("-j,--jobs", args->jobs, "Worker threads or processes")
-      ->check(CLI::Range(1, 1024))
+      ->check(whole_range(1, 1024))
       ->capture_default_str();
   cmd->add_option("--timeout", args->timeout,
-                  "Seconds one image may take before its worker process is replaced "
-                  "(processes strategy; 0 = no limit)")
-      ->check(CLI::NonNegativeNumber)
+                  "How long one image may take before its worker process is replaced: 30 "
+                  "(seconds), 30s, 2m (processes strategy; 0: no limit)")
       ->capture_default_str();
   cmd->add_flag("--skip-existing", args->skip_existing,
                 "Resume: skip images already thumbnailed, unchanged, with the same options");
@@ -121,7 +137,9 @@ void add_thumbs_command(CLI::App& app, CliContext& context) {
   cmd->add_option("--json", args->json_report,
                   "Write per-image results and timings as JSON ('-': standard output)");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress and no summary line; failures only");
-  cmd->callback([args, &context] { context.exit_code = run_thumbs(*args, context.command_line); });
+  cmd->add_flag("-v,--verbose", args->verbose, "One line per image (ITEM: ok, or the failure)");
+  cmd->callback(
+      [cmd, args, &context] { context.exit_code = run_thumbs(*cmd, *args, context.command_line); });
 }
 
 }  // namespace thumbfetch

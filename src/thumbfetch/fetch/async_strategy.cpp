@@ -17,10 +17,12 @@
 #include <queue>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "thumbfetch/fetch/naming.hpp"
 #include "thumbfetch/fetch/strategy.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
+#include "thumbfetch/fetch/wait.hpp"
 #include "thumbfetch/util/fd.hpp"
 
 namespace thumbfetch {
@@ -168,8 +170,20 @@ class EventLoop {
         return std::nullopt;
       }
       const std::string host = url_host(items_[index].url);
-      if (!host_full(host)) return index;
-      blocked_[host].push_back(index);
+      if (host_full(host)) {
+        blocked_[host].push_back(index);
+        continue;
+      }
+      // --rate: an item whose host started too recently waits, as a retry does, for its turn.
+      if (paced_.erase(index) == 0) {
+        const auto at = pace_.reserve(host);
+        if (at > Clock::now()) {
+          paced_.insert(index);
+          timers_.push({at, index});
+          continue;
+        }
+      }
+      return index;
     }
   }
 
@@ -272,6 +286,8 @@ class EventLoop {
   std::unordered_map<std::string, int> per_host_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   int in_flight_ = 0;
+  HostPace pace_{config_.policy.rate_per_host};
+  std::unordered_set<size_t> paced_;  // waiting in timers_ for their reserved start
 
   // Last, so destroyed first: every easy handle is out of it by then (~EventLoop) and the
   // members above, which its callbacks and its handles use, are all still alive.

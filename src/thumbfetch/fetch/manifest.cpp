@@ -38,6 +38,10 @@ std::string ManifestRow::to_json_line() const {
   j["seconds"] = std::round(seconds * 1000) / 1000;
   j["error_kind"] = error_kind;
   j["error"] = error;
+  if (!source.empty()) {
+    j["source"] = {{"id", source.id},     {"title", source.title}, {"album_id", source.album_id},
+                   {"type", source.type}, {"width", source.width}, {"height", source.height}};
+  }
   // Invalid UTF-8 (a server's odd Content-Type) is replaced rather than thrown on.
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
@@ -94,6 +98,11 @@ std::vector<ManifestRow> load_manifest(const fs::path& dir) {
       row.seconds = j.value("seconds", 0.0);
       row.error_kind = j.value("error_kind", "");
       row.error = j.value("error", "");
+      if (auto it = j.find("source"); it != j.end() && it->is_object()) {
+        row.source =
+            ItemMeta{it->value("id", ""),   it->value("title", ""), it->value("album_id", ""),
+                     it->value("type", ""), it->value("width", 0),  it->value("height", 0)};
+      }
     } catch (const nlohmann::json::exception&) {
       continue;  // a field of the wrong type: not one of our rows
     }

@@ -31,6 +31,7 @@ struct ManifestRow {
   double seconds = 0;
   std::string error_kind;  // "" when ok
   std::string error;
+  ItemMeta source;  // what the source said of the item (Imgur's id, title...), when it said
 
   std::string to_json_line() const;  // without the newline
 };

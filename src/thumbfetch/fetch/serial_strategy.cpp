@@ -2,6 +2,7 @@
 // the whole list (per host). Backoff waits are sliced so that Ctrl-C is seen at once.
 #include <thread>
 
+#include "thumbfetch/fetch/naming.hpp"
 #include "thumbfetch/fetch/strategy.hpp"
 #include "thumbfetch/fetch/transfer.hpp"
 #include "thumbfetch/fetch/wait.hpp"
@@ -30,7 +31,12 @@ class SerialFetch final : public FetchStrategy {
  private:
   FetchResult fetch_one(CURL* easy, size_t index, const FetchItem& item) {
     Transfer transfer(index, item, config_);
+    const std::string host = url_host(item.url);
     for (;;) {
+      if (!wait_unless_cancelled(config_, pace_.reserve_wait(host))) {  // --rate
+        transfer.cancel();
+        break;
+      }
       transfer.prepare(easy);
       if (transfer.finish(curl_easy_perform(easy)) == Transfer::Next::done) break;
       if (!wait_unless_cancelled(config_, transfer.retry_delay())) {
@@ -42,6 +48,7 @@ class SerialFetch final : public FetchStrategy {
   }
 
   FetchRunConfig config_;
+  HostPace pace_{config_.policy.rate_per_host};
 };
 
 }  // namespace

@@ -29,9 +29,10 @@ class ThreadFetch final : public FetchStrategy {
     std::atomic<size_t> next{0};
     std::mutex progress_mutex;
     HostSlots slots(config_.policy.per_host);
+    HostPace pace(config_.policy.rate_per_host);
     auto work = [&](CURL* easy) {
       for (size_t i = next++; i < items.size() && !is_cancelled(config_); i = next++) {
-        results[i] = fetch_one(easy, i, items[i], slots);
+        results[i] = fetch_one(easy, i, items[i], slots, pace);
         if (progress && !results[i].not_started()) {
           std::lock_guard lock(progress_mutex);
           progress(i, results[i]);
@@ -50,10 +51,15 @@ class ThreadFetch final : public FetchStrategy {
   }
 
  private:
-  FetchResult fetch_one(CURL* easy, size_t index, const FetchItem& item, HostSlots& slots) {
+  FetchResult fetch_one(CURL* easy, size_t index, const FetchItem& item, HostSlots& slots,
+                        HostPace& pace) {
     const std::string host = url_host(item.url);
     Transfer transfer(index, item, config_);
     for (;;) {
+      if (!wait_unless_cancelled(config_, pace.reserve_wait(host))) {  // --rate
+        transfer.cancel();
+        break;
+      }
       if (!slots.acquire(host, config_)) {
         transfer.cancel();
         break;

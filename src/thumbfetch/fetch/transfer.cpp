@@ -121,6 +121,15 @@ void Transfer::prepare(CURL* easy) {
   // response holds up the ones queued behind it.
   curl_easy_setopt(easy, CURLOPT_PIPEWAIT, is_https(item_.url) ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, p.user_agent.c_str());
+  // Issue 10: the user's extra headers (-H) and proxy (--proxy; unset: libcurl's default, which
+  // reads $http_proxy and friends).
+  curl_slist* list = nullptr;
+  for (const std::string& h : p.headers) {
+    if (curl_slist* head = curl_slist_append(list, h.c_str())) list = head;
+  }
+  headers_.reset(list);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_.get());
+  curl_easy_setopt(easy, CURLOPT_PROXY, p.proxy.empty() ? nullptr : p.proxy.c_str());
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);  // images: no content coding
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);

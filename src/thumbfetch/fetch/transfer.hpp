@@ -40,6 +40,11 @@ struct CurlMultiDeleter {
   void operator()(CURLM* h) const { curl_multi_cleanup(h); }
 };
 using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+// The extra request headers (-H) of a transfer, alive while libcurl uses them.
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 using CurlMulti = std::unique_ptr<CURLM, CurlMultiDeleter>;
 
 // New handles; throw std::runtime_error when libcurl cannot make one (cannot continue).
@@ -96,6 +101,7 @@ class Transfer {
   const FetchRunConfig& config_;
   CURL* easy_ = nullptr;
   char errbuf_[CURL_ERROR_SIZE] = {};
+  CurlSlist headers_;  // policy.headers, for CURLOPT_HTTPHEADER
   std::chrono::steady_clock::time_point first_start_{};
   bool started_ = false;
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "thumbfetch/util/error.hpp"
 
@@ -21,12 +22,23 @@ struct FetchPolicy {
   double retry_max_delay = 30;  // backoff ceiling
   double retry_after_cap = 60;  // a server's Retry-After is honoured up to this many seconds
   std::uint64_t max_bytes = 50ull * 1000 * 1000;  // per image, enforced while streaming
-  int per_host = 0;  // requests in flight per host; 0: only the concurrency limit
+  int per_host = 0;          // requests in flight per host; 0: only the concurrency limit
+  double rate_per_host = 0;  // requests started per second per host (--rate); 0: no limit
   std::string user_agent = "thumbfetch/0.1";
   // TLS as curl does it: peers verified against the system's CAs, or only those of ca_file
   // (--cacert); `insecure` (--insecure, -k) skips the check.
   std::string ca_file;
   bool insecure = false;
+  std::vector<std::string> headers;  // extra request headers, "Name: value" (curl's -H)
+  std::string proxy;                 // CURLOPT_PROXY; "" leaves libcurl's default (env)
+};
+
+// What the source said of an item, kept in the manifest as the API gave it (Imgur: id, title,
+// album id, type, width, height). Empty for a URL list.
+struct ItemMeta {
+  std::string id, title, album_id, type;
+  int width = 0, height = 0;
+  bool empty() const { return id.empty(); }
 };
 
 // One URL to fetch and the file name stem planned for it (safe, unique in the run).

@@ -42,4 +42,21 @@ void HostSlots::release(const std::string& host) {
   freed_.notify_all();
 }
 
+std::chrono::steady_clock::time_point HostPace::reserve(const std::string& host) {
+  const auto now = std::chrono::steady_clock::now();
+  if (interval_ <= 0) return now;
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = next_.try_emplace(host, now);
+  const auto at = std::max(it->second, now);
+  it->second = at + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(interval_));
+  return at;
+}
+
+double HostPace::reserve_wait(const std::string& host) {
+  const auto at = reserve(host);
+  return std::max(0.0,
+                  std::chrono::duration<double>(at - std::chrono::steady_clock::now()).count());
+}
+
 }  // namespace thumbfetch

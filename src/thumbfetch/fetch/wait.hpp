@@ -2,6 +2,7 @@
 // Waiting that an interrupted run does not sit through, and the per-host limit for the threads
 // strategy (async keeps its own count inside its loop).
 
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -27,6 +28,23 @@ class HostSlots {
   std::mutex mutex_;
   std::condition_variable freed_;
   std::map<std::string, int> in_flight_;
+};
+
+// Politeness: request starts per host spaced by 1/rate seconds (--rate 10/s), retries included.
+// Thread-safe; every strategy asks it before each attempt.
+class HostPace {
+ public:
+  explicit HostPace(double per_second) : interval_(per_second > 0 ? 1.0 / per_second : 0) {}
+  // Reserves the next start for `host`: the time it may start (now, or later when the host's
+  // last start was less than an interval ago).
+  std::chrono::steady_clock::time_point reserve(const std::string& host);
+  // Seconds from now until the reserved start (0 when it may start now).
+  double reserve_wait(const std::string& host);
+
+ private:
+  double interval_;
+  std::mutex mutex_;
+  std::map<std::string, std::chrono::steady_clock::time_point> next_;
 };
 
 }  // namespace thumbfetch

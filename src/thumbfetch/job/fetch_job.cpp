@@ -100,8 +100,9 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
   auto on_settled = [&](size_t k, const FetchResult& r) {
     const bool failed = r.state == FetchResult::State::failed;
     if (failed && (r.error.kind == ErrorKind::cancelled || space.absorb(r.error))) return;
-    manifest.append(manifest_row(todo[k].url, r));
-    observer.settle("download", todo[k].url, failed ? &r.error : nullptr);
+    manifest.append(row_of(todo_index[k], r));
+    const Error line = after_attempts(r.error, r.attempts);
+    observer.settle("download", todo[k].url, failed ? &line : nullptr);
     if (landed) landed(todo_index[k], r);
   };
   std::vector<FetchResult> done = strategy->run(todo, on_settled);
@@ -123,6 +124,12 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
   interrupted_ = stop.stop_requested();
 }
 
+ManifestRow FetchJob::row_of(size_t i, const FetchResult& r) const {
+  ManifestRow row = manifest_row(links_.urls[i], r);
+  if (i < links_.meta.size()) row.source = links_.meta[i];
+  return row;
+}
+
 Status FetchJob::commit() {
   StageTimer timer(stages_, "commit");
   const std::unordered_set<std::string_view> wanted(links_.urls.begin(), links_.urls.end());
@@ -138,7 +145,7 @@ Status FetchJob::commit() {
         if (previous_of_[i] >= 0) sink(previous_[previous_of_[i]]);
         continue;
       }
-      sink(manifest_row(links_.urls[i], results_[i]));
+      sink(row_of(i, results_[i]));
     }
   });
 }

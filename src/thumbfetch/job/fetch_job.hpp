@@ -67,6 +67,8 @@ class FetchJob {
   const std::filesystem::path& out_dir() const { return folder_.path(); }
 
  private:
+  // The manifest row of links_.urls[i], with what the source said of it.
+  ManifestRow row_of(size_t i, const FetchResult& r) const;
   FetchJob(FetchConfig config, OutputFolder folder)
       : config_(std::move(config)), folder_(std::move(folder)) {}
   void plan_items();

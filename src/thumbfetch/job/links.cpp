@@ -59,6 +59,7 @@ Links from_imgur(const LinkSource& s, const FetchPolicy& policy, const JobObserv
   if (got.error) observer.say(got.error->message);
   Links links;
   links.urls = std::move(got.links);
+  links.meta = std::move(got.meta);
   observer.say(fmt::format("Imgur: {} links in {} API requests", links.urls.size(), got.requests));
   if (links.urls.empty()) {
     links.why_empty = got.limit_reached ? got.limit_message

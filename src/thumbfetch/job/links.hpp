@@ -26,6 +26,7 @@ struct LinkSource {
 
 struct Links {
   std::vector<std::string> urls;
+  std::vector<ItemMeta> meta;           // what the source said of each URL (Imgur), or empty
   std::vector<InvalidUrlLine> invalid;  // each reported as a refused item
   std::string why_empty;                // when urls is empty: why ("the list has no URLs")
 };

@@ -133,14 +133,23 @@ std::string PipelineJob::row_for(size_t i) const {
   j["bytes"] = r.download.bytes;
   j["content_type"] = r.download.content_type;
   j["sha256"] = r.download.sha256;
-  j["width"] = r.thumb.done.size.width;
-  j["height"] = r.thumb.done.size.height;
-  j["thumb_bytes"] = r.thumb.done.bytes;
+  if (r.state == PipelineResult::State::ok) {  // a failed row claims no thumbnail or size
+    j["width"] = r.thumb.done.size.width;
+    j["height"] = r.thumb.done.size.height;
+    j["thumb_bytes"] = r.thumb.done.bytes;
+    j["source_width"] = r.thumb.done.source.width;
+    j["source_height"] = r.thumb.done.source.height;
+  }
   j["attempts"] = r.download.attempts;
   j["seconds"] = rounded(r.download.seconds + r.thumb.seconds);
   j["error_kind"] =
       r.state == PipelineResult::State::failed ? std::string(to_string(r.error.kind)) : "";
   j["error"] = r.state == PipelineResult::State::failed ? r.error.message : "";
+  if (i < links_.meta.size() && !links_.meta[i].empty()) {  // what the Imgur API said of it
+    const ItemMeta& m = links_.meta[i];
+    j["source"] = {{"id", m.id},     {"title", m.title}, {"album_id", m.album_id},
+                   {"type", m.type}, {"width", m.width}, {"height", m.height}};
+  }
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -169,8 +178,9 @@ void PipelineJob::settle(size_t i, Shared& shared) {
     if (r.error.kind == ErrorKind::cancelled) return;
   }
   shared.manifest.append(row_for(i));
+  const Error line = r.stage == "download" ? after_attempts(r.error, r.download.attempts) : r.error;
   shared.observer.settle("run", links_.urls[i],
-                         r.state == PipelineResult::State::failed ? &r.error : nullptr);
+                         r.state == PipelineResult::State::failed ? &line : nullptr);
 }
 
 void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "thumbfetch/job/names.hpp"
+#include "thumbfetch/job/pipeline_job.hpp"
 #include "thumbfetch/job/setup_error.hpp"
 #include "thumbfetch/thumbnail/pool.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
@@ -89,7 +90,13 @@ ThumbsJob ThumbsJob::plan(ThumbsConfig config, std::stop_token stop) {
   StageTimer timer(stages, "plan");
   check_inputs_exist(config.inputs);
   if (config.worker_exe.empty()) config.worker_exe = fs::read_symlink("/proc/self/exe");
-  std::vector<fs::path> inputs = collect_inputs(config.inputs, config.recursive);
+  // Thumbnails are never inputs: a recursive scan skips any folder another thumbs or run
+  // wrote into (`thumbs DIR -r -o DIR/thumbs`, then `-o DIR/small`), as well as this run's own.
+  auto output_folder = [](const fs::path& dir) {
+    std::error_code ec;
+    return fs::exists(dir / kThumbsManifestName, ec) || fs::exists(dir / kRunManifestName, ec);
+  };
+  std::vector<fs::path> inputs = collect_inputs(config.inputs, config.recursive, output_folder);
   if (inputs.empty()) {
     throw NothingToDo(fmt::format("no image files in the inputs given{}",
                                   config.recursive == Recursive::yes
@@ -177,6 +184,8 @@ ThumbsRow ThumbsJob::row_for(size_t i) const {
     row.height = r.done.size.height;
     row.bytes = r.done.bytes;
     row.decoder = std::string(to_string(r.done.decoder));
+    row.source_width = r.done.source.width;
+    row.source_height = r.done.source.height;
   } else {
     row.error_kind = std::string(to_string(r.error.kind));
     row.error = r.error.message;
@@ -301,6 +310,8 @@ std::string thumbs_json_report(const ThumbsJob& job) {
       j["height"] = r.done.size.height;
       j["bytes"] = r.done.bytes;
       j["decoder"] = std::string(to_string(r.done.decoder));
+      j["source_width"] = r.done.source.width;
+      j["source_height"] = r.done.source.height;
     }
     items.push_back(std::move(j));
   }

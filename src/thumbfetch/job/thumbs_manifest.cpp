@@ -23,10 +23,14 @@ std::string ThumbsRow::to_json_line() const {
   j["input_mtime_ns"] = stamp.mtime_ns;
   j["input_sha256"] = input_sha256;
   j["options"] = options;
-  j["width"] = width;
-  j["height"] = height;
-  j["bytes"] = bytes;
-  j["decoder"] = decoder;
+  if (status == "ok") {  // a failed or pending row claims no thumbnail, decoder or size
+    j["width"] = width;
+    j["height"] = height;
+    j["bytes"] = bytes;
+    j["decoder"] = decoder;
+    j["source_width"] = source_width;
+    j["source_height"] = source_height;
+  }
   j["seconds"] = std::round(seconds * 1000) / 1000;
   j["error_kind"] = error_kind;
   j["error"] = error;
@@ -62,6 +66,8 @@ std::vector<ThumbsRow> load_thumbs_manifest(const std::filesystem::path& dir) {
       row.height = j.value("height", 0);
       row.bytes = j.value("bytes", std::uint64_t{0});
       row.decoder = j.value("decoder", "");
+      row.source_width = j.value("source_width", 0);
+      row.source_height = j.value("source_height", 0);
       row.seconds = j.value("seconds", 0.0);
       row.error_kind = j.value("error_kind", "");
       row.error = j.value("error", "");

@@ -38,6 +38,7 @@ struct ThumbsRow {
   std::string decoder;
   double seconds = 0;
   std::string error_kind, error;
+  int source_width = 0, source_height = 0;  // the input's upright size (ok rows)
 
   std::string to_json_line() const;
 };

@@ -1,4 +1,5 @@
-// format_csv and format_json: the bench results for programs, unrounded.
+// format_csv and format_json: the bench results for programs, to 6 significant digits (never
+// 8.300000000000061e-05).
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,17 @@ std::string csv_number(double value) {
   return fmt::format("{:.6g}", value);
 }
 
+// A figure for the JSON: the CSV's 6 significant digits, as a number.
+double six_digits(double value) {
+  return std::stod(csv_number(value));
+}
+
+std::vector<double> six_digits(const std::vector<double>& values) {
+  std::vector<double> out;
+  for (double v : values) out.push_back(six_digits(v));
+  return out;
+}
+
 std::string csv_runs(const std::vector<double>& runs) {
   std::string out;
   for (double run : runs) {
@@ -47,15 +59,23 @@ nlohmann::ordered_json json_row(const BenchReport& report, size_t i) {
   const BenchRow& row = report.rows[i];
   const RowFigures f = figures(report, i);
   nlohmann::ordered_json figures_json = {
-      {"wall_median", f.wall_median}, {"wall_min", f.wall_min},         {"wall_max", f.wall_max},
-      {"cpu_median", f.cpu_median},   {"images_per_s", f.images_per_s},
+      {"wall_median", six_digits(f.wall_median)},   {"wall_min", six_digits(f.wall_min)},
+      {"wall_max", six_digits(f.wall_max)},         {"cpu_median", six_digits(f.cpu_median)},
+      {"images_per_s", six_digits(f.images_per_s)},
   };
-  figures_json["speedup"] =
-      f.speedup > 0 ? nlohmann::ordered_json(f.speedup) : nlohmann::ordered_json(nullptr);
-  return {{"step", row.step},         {"approach", row.approach}, {"strategy", row.strategy},
-          {"workers", row.workers},   {"items", row.items},       {"ok", row.ok},
-          {"failed", row.failed},     {"mismatch", row.mismatch}, {"wall_runs", row.wall_runs},
-          {"cpu_runs", row.cpu_runs}, {"figures", figures_json}};
+  figures_json["speedup"] = f.speedup > 0 ? nlohmann::ordered_json(six_digits(f.speedup))
+                                          : nlohmann::ordered_json(nullptr);
+  return {{"step", row.step},
+          {"approach", row.approach},
+          {"strategy", row.strategy},
+          {"workers", row.workers},
+          {"items", row.items},
+          {"ok", row.ok},
+          {"failed", row.failed},
+          {"mismatch", row.mismatch},
+          {"wall_runs", six_digits(row.wall_runs)},
+          {"cpu_runs", six_digits(row.cpu_runs)},
+          {"figures", figures_json}};
 }
 
 }  // namespace

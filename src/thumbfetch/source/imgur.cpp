@@ -98,6 +98,7 @@ class ImgurClient {
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // the Client-ID goes to the API only
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(h, CURLOPT_USERAGENT, p.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_PROXY, p.proxy.empty() ? nullptr : p.proxy.c_str());  // --proxy
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(p.connect_timeout * 1000));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(p.total_timeout * 1000));
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -138,6 +139,14 @@ bool json_true(const json& j, const char* key) {
 std::string json_string(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A whole number the API gave (0 when absent or not a number that fits an int).
+int json_int(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return 0;
+  const auto v = it->get<long long>();
+  return v >= 0 && v <= INT32_MAX ? static_cast<int>(v) : 0;
 }
 
 std::string api_error_text(const json& body) {
@@ -260,7 +269,7 @@ class Collector {
   }
 
  private:
-  void add_image(const json& image, bool parent_nsfw) {
+  void add_image(const json& image, bool parent_nsfw, const std::string& album_id = {}) {
     if ((json_true(image, "nsfw") || parent_nsfw) && !q_.nsfw) return;
     const std::string type = json_string(image, "type");
     const bool animated = json_true(image, "animated");
@@ -271,27 +280,30 @@ class Collector {
     std::string link = json_string(image, "link");
     const std::string lower = ascii_lower(link.substr(0, 8));
     if (!lower.starts_with("http://") && !lower.starts_with("https://")) return;
-    if (seen_.insert(link).second) out_.links.push_back(std::move(link));
+    if (!seen_.insert(link).second) return;
+    out_.links.push_back(std::move(link));
+    out_.meta.push_back(ItemMeta{json_string(image, "id"), json_string(image, "title"), album_id,
+                                 type, json_int(image, "width"), json_int(image, "height")});
   }
 
   void add_album(const json& album) {
     const bool nsfw = json_true(album, "nsfw");
     if (nsfw && !q_.nsfw) return;
+    const std::string id = json_string(album, "id");
     auto images = album.find("images");
     if (images != album.end() && images->is_array()) {
       for (const json& image : *images) {
         if (full()) return;
-        if (image.is_object()) add_image(image, nsfw);
+        if (image.is_object()) add_image(image, nsfw, id);
       }
       return;
     }
-    const std::string id = json_string(album, "id");
     if (id.empty() || id.find_first_of("/?#%") != std::string::npos) return;
     auto data = ask(fmt::format("/3/album/{}/images", id));
     if (!data || !data->is_array()) return;
     for (const json& image : *data) {
       if (full()) return;
-      if (image.is_object()) add_image(image, nsfw);
+      if (image.is_object()) add_image(image, nsfw, id);
     }
   }
 

@@ -34,6 +34,7 @@ struct ImgurQuery {
 
 struct ImgurLinks {
   std::vector<std::string> links;  // distinct, in gallery order, at most `limit`
+  std::vector<ItemMeta> meta;      // what the API said of each link (same order)
   int requests = 0;                // API requests made
   bool limit_reached = false;
   std::string limit_message;   // "Imgur API limit reached: collected X of N links (...)"

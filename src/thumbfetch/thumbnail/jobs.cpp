@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <type_traits>
 
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/strings.hpp"
@@ -28,11 +29,19 @@ bool is_candidate(const fs::directory_entry& entry) {
 }
 
 template <typename Iterator>
-void add_directory(const fs::path& dir, std::vector<fs::path>& out) {
+void add_directory(const fs::path& dir, std::vector<fs::path>& out,
+                   const std::function<bool(const fs::path&)>& skip_folder) {
   std::error_code ec;
   std::vector<fs::path> found;
   for (auto it = Iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != Iterator(); it.increment(ec)) {
+    if constexpr (std::is_same_v<Iterator, fs::recursive_directory_iterator>) {
+      std::error_code dir_ec;
+      if (skip_folder && it->is_directory(dir_ec) && skip_folder(it->path())) {
+        it.disable_recursion_pending();
+        continue;
+      }
+    }
     if (is_candidate(*it)) found.push_back(it->path());
   }
   std::sort(found.begin(), found.end());
@@ -41,15 +50,16 @@ void add_directory(const fs::path& dir, std::vector<fs::path>& out) {
 
 }  // namespace
 
-std::vector<fs::path> collect_inputs(const std::vector<fs::path>& args, Recursive recursive) {
+std::vector<fs::path> collect_inputs(const std::vector<fs::path>& args, Recursive recursive,
+                                     const std::function<bool(const fs::path&)>& skip_folder) {
   std::vector<fs::path> out;
   for (const fs::path& arg : args) {
     std::error_code ec;
     if (fs::is_directory(arg, ec)) {
       if (recursive == Recursive::yes)
-        add_directory<fs::recursive_directory_iterator>(arg, out);
+        add_directory<fs::recursive_directory_iterator>(arg, out, skip_folder);
       else
-        add_directory<fs::directory_iterator>(arg, out);
+        add_directory<fs::directory_iterator>(arg, out, skip_folder);
     } else {
       out.push_back(arg);
     }

@@ -3,6 +3,7 @@
 // that every strategy returns (as a value a report can aggregate).
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,11 @@ enum class Recursive { no, yes };
 // Expands INPUT arguments: files stay as given (even missing ones, which then fail with a
 // reason), directories contribute the image files in them, sorted. Hidden files and our own
 // temp files are left out.
-std::vector<std::filesystem::path> collect_inputs(const std::vector<std::filesystem::path>& args,
-                                                  Recursive recursive);
+// `skip_folder`, when set, names sub-folders a recursive scan does not enter (another run's
+// output folder inside the input tree); folders given as arguments are always read.
+std::vector<std::filesystem::path> collect_inputs(
+    const std::vector<std::filesystem::path>& args, Recursive recursive,
+    const std::function<bool(const std::filesystem::path&)>& skip_folder = {});
 
 // Runs one job on `thumbnailer`, timing it.
 ThumbResult run_job(Thumbnailer& thumbnailer, const ThumbJob& job);

@@ -8,7 +8,7 @@ namespace thumbfetch {
 
 Status check_pixel_limit(Size size, std::uint64_t max_pixels) {
   const std::uint64_t pixels = std::uint64_t(size.width) * std::uint64_t(size.height);
-  if (pixels > max_pixels) {
+  if (max_pixels > 0 && pixels > max_pixels) {  // 0: no limit
     return make_error(
         ErrorKind::too_many_pixels,
         fmt::format("too many pixels: {}x{} is {:.1f} megapixels, the limit is {:.1f} "

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/util/units.hpp"
+
 namespace thumbfetch {
 
 namespace {
@@ -21,14 +23,12 @@ Error bad_value(std::string_view what, std::string_view text, std::string_view e
 }  // namespace
 
 Result<Size> parse_size(std::string_view text) {
-  auto x = text.find_first_of("xX");
-  Size size;
-  if (x == std::string_view::npos || !parse_int(text.substr(0, x), size.width) ||
-      !parse_int(text.substr(x + 1), size.height) || size.width < 1 || size.height < 1 ||
-      size.width > 16384 || size.height > 16384) {
-    return bad_value("size", text, "WxH with each side 1..16384, e.g. 128x128");
-  }
-  return size;
+  auto sides = parse_box(text, kMaxSide);
+  if (!sides) return sides.error();
+  // A side left free ("256x") is bounded only by the largest thumbnail side: with fit, the
+  // given side decides, as vipsthumbnail does.
+  return Size{sides->width > 0 ? sides->width : kMaxSide,
+              sides->height > 0 ? sides->height : kMaxSide};
 }
 
 Result<FitMode> parse_fit_mode(std::string_view text) {

@@ -43,7 +43,7 @@ struct ThumbOptions {
   OutputFormat format = OutputFormat::jpeg;
   int quality = 85;
   Rgb background{};                        // letterbox colour, and what alpha is flattened on
-  std::uint64_t max_pixels = 100'000'000;  // checked from the header, before decoding
+  std::uint64_t max_pixels = 100'000'000;  // checked from the header, before decoding; 0: none
   bool allow_truncated = false;            // keep what decodes of a truncated file
   // How much larger than the target the image stays before the final bicubic filter (Pillow's
   // reducing_gap, 2.0): JPEG DCT scaling and box reduction never go below it, so the filter sees
@@ -51,7 +51,11 @@ struct ThumbOptions {
   double reducing_gap = 2.0;
 };
 
-Result<Size> parse_size(std::string_view text);         // "128x128"
+// The largest side a thumbnail may have; also the bound of a side --size leaves free.
+inline constexpr int kMaxSide = 16384;
+
+// vipsthumbnail's forms: "128" (128x128), "128x96", "128x" (width only), "x96" (height only).
+Result<Size> parse_size(std::string_view text);
 Result<FitMode> parse_fit_mode(std::string_view text);  // "fit" ...
 Result<OutputFormat> parse_output_format(std::string_view text);
 Result<Rgb> parse_color(std::string_view text);  // "white", "#rrggbb", "r,g,b"

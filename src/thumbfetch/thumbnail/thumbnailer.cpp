@@ -115,6 +115,7 @@ Result<Thumbnail> Thumbnailer::render(std::string_view data) {
   Thumbnail thumb;
   thumb.format = resolve_format(options_.format, decoded->pixels.has_alpha());
   thumb.decoder = decoded->decoder;
+  thumb.source = decoded->source;
   const bool keep_alpha = thumb.format != OutputFormat::jpeg;
   Pixels pixels = resize_to_plan(std::move(decoded->pixels), *decoded, keep_alpha, options_);
   thumb.size = pixels.size();
@@ -153,7 +154,7 @@ Result<ThumbDone> Thumbnailer::make(const std::filesystem::path& input,
   if (auto st = write_file_atomically(output, thumb->bytes, Overwrite::no); !st) {
     return st.error();
   }
-  return ThumbDone{output, thumb->size, thumb->bytes.size(), thumb->decoder};
+  return ThumbDone{output, thumb->size, thumb->source, thumb->bytes.size(), thumb->decoder};
 }
 
 }  // namespace thumbfetch

@@ -15,6 +15,7 @@ namespace thumbfetch {
 
 struct Thumbnail {
   Size size;
+  Size source;                               // the upright size of the image it was made from
   OutputFormat format = OutputFormat::jpeg;  // never `automatic`
   Decoder decoder = Decoder::libvips;
   std::vector<unsigned char> bytes;
@@ -23,6 +24,7 @@ struct Thumbnail {
 struct ThumbDone {
   std::filesystem::path output;  // the file written
   Size size;
+  Size source;  // the upright size of the input
   std::uint64_t bytes = 0;
   Decoder decoder = Decoder::libvips;
 };

@@ -34,7 +34,7 @@ Error classify_vips_error(const VipsFailure& failure) {
     return make_error(ErrorKind::truncated, "truncated or corrupt image data: " + line +
                                                 " (--allow-truncated keeps what decodes)");
   }
-  return make_error(ErrorKind::corrupt, "decode error: " + line);
+  return make_error(ErrorKind::corrupt, "corrupt image: " + line);
 }
 
 // libvips' tiff2vips refuses some layouts libtiff reads ("subsampled images not supported").

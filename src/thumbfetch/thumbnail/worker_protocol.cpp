@@ -107,8 +107,9 @@ std::string encode_request(const ThumbJob& job) {
 
 std::string encode_response(const ThumbResult& r) {
   const std::string out = r.done.output.string();
-  return fmt::format("R {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state), r.done.size.width,
-                     r.done.size.height, r.done.bytes, static_cast<int>(r.done.decoder),
+  return fmt::format("R {} {} {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state),
+                     r.done.size.width, r.done.size.height, r.done.source.width,
+                     r.done.source.height, r.done.bytes, static_cast<int>(r.done.decoder),
                      static_cast<int>(r.error.kind), out.size(), r.error.message.size(),
                      static_cast<long long>(r.seconds * 1e6)) +
          out + r.error.message;
@@ -130,18 +131,20 @@ std::optional<ThumbResult> take_response(std::string& buffer) {
   ThumbResult r;
   std::size_t out_len = 0, msg_len = 0;
   auto message = take_message(buffer, 'R', [&](std::string_view header) {
-    const auto n = header_numbers(header, 'R', 9);
+    const auto n = header_numbers(header, 'R', 11);
     r.state = enum_field<ThumbResult::State>(header, n[0]);
-    if (n[1] > std::numeric_limits<int>::max() || n[2] > std::numeric_limits<int>::max()) {
+    constexpr long long kIntMax = std::numeric_limits<int>::max();
+    if (n[1] > kIntMax || n[2] > kIntMax || n[3] > kIntMax || n[4] > kIntMax) {
       malformed(header, "size");
     }
     r.done.size = Size{static_cast<int>(n[1]), static_cast<int>(n[2])};
-    r.done.bytes = static_cast<std::uint64_t>(n[3]);
-    r.done.decoder = enum_field<Decoder>(header, n[4]);
-    r.error.kind = enum_field<ErrorKind>(header, n[5]);
-    out_len = field_length(header, n[6]);
-    msg_len = field_length(header, n[7]);
-    r.seconds = static_cast<double>(n[8]) / 1e6;
+    r.done.source = Size{static_cast<int>(n[3]), static_cast<int>(n[4])};
+    r.done.bytes = static_cast<std::uint64_t>(n[5]);
+    r.done.decoder = enum_field<Decoder>(header, n[6]);
+    r.error.kind = enum_field<ErrorKind>(header, n[7]);
+    out_len = field_length(header, n[8]);
+    msg_len = field_length(header, n[9]);
+    r.seconds = static_cast<double>(n[10]) / 1e6;
     return out_len + msg_len;
   });
   if (!message) return std::nullopt;

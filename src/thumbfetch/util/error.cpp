@@ -1,6 +1,7 @@
 #include "thumbfetch/util/error.hpp"
 
 #include <cerrno>
+#include <fmt/format.h>
 
 namespace thumbfetch {
 
@@ -19,7 +20,7 @@ std::string_view to_string(ErrorKind kind) {
     case ErrorKind::truncated:
       return "truncated";
     case ErrorKind::corrupt:
-      return "decode error";
+      return "corrupt";
     case ErrorKind::too_many_pixels:
       return "too many pixels";
     case ErrorKind::write:
@@ -44,6 +45,19 @@ std::string_view to_string(ErrorKind kind) {
       return "internal error";
   }
   return "unknown";
+}
+
+std::string describe(const Error& error) {
+  const std::string_view kind = to_string(error.kind);
+  const std::string_view first_word = kind.substr(0, kind.find(' '));
+  if (error.message.starts_with(first_word)) return error.message;
+  if (error.message.empty()) return std::string(kind);
+  return fmt::format("{}: {}", kind, error.message);
+}
+
+Error after_attempts(Error error, int attempts) {
+  if (attempts > 1) error.message += fmt::format(" (after {} attempts)", attempts);
+  return error;
 }
 
 }  // namespace thumbfetch

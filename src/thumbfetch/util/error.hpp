@@ -37,6 +37,14 @@ struct Error {
   std::string message;  // what a person reads after "FILE: "
 };
 
+// What a failure line says after "ITEM: ": the message, led by its kind's name unless it already
+// starts with it ("corrupt JPEG data: ...", "network error: Failed to connect ..."), so the
+// line and the summary's "N corrupt" use the same words.
+std::string describe(const Error& error);
+
+// `error` with " (after N attempts)" appended when it took more than one attempt.
+Error after_attempts(Error error, int attempts);
+
 // An expected-like value: either a T or an Error. Kept tiny on purpose.
 template <typename T>
 class [[nodiscard]] Result {
