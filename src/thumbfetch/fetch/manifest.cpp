@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/json_fields.hpp"
 
 namespace thumbfetch {
 
@@ -85,16 +86,16 @@ std::vector<ManifestRow> load_manifest(const fs::path& dir) {
       row.url = j.value("url", "");
       row.file = j.value("file", "");
       row.status = j.value("status", "");
-      row.http_code = j.value("http_code", 0L);
-      row.bytes = j.value("bytes", std::uint64_t{0});
+      row.http_code = json_integer(j, "http_code", 0L);
+      row.bytes = json_integer(j, "bytes", std::uint64_t{0});
       row.content_type = j.value("content_type", "");
       row.sha256 = j.value("sha256", "");
-      row.attempts = j.value("attempts", 0);
+      row.attempts = json_integer(j, "attempts", 0);
       row.seconds = j.value("seconds", 0.0);
       row.error_kind = j.value("error_kind", "");
       row.error = j.value("error", "");
-    } catch (const nlohmann::json::exception&) {
-      continue;  // a field of the wrong type: not one of our rows
+    } catch (const std::exception&) {  // nlohmann's type_error, or ForeignRow
+      continue;                        // a field of the wrong type: not one of our rows
     }
     if (auto it = where.find(row.url); it != where.end()) {
       rows[it->second] = std::move(row);

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "thumbfetch/util/json_fields.hpp"
+
 namespace thumbfetch {
 
 std::string ThumbsRow::to_json_line() const {
@@ -52,19 +54,19 @@ std::vector<ThumbsRow> load_thumbs_manifest(const std::filesystem::path& dir) {
       row.file = j.value("file", "");
       row.status = j.value("status", "");
       row.stem = j.value("stem", "");
-      row.stamp.bytes = j.value("input_bytes", std::uint64_t{0});
-      row.stamp.mtime_ns = j.value("input_mtime_ns", std::int64_t{0});
+      row.stamp.bytes = json_integer(j, "input_bytes", std::uint64_t{0});
+      row.stamp.mtime_ns = json_integer(j, "input_mtime_ns", std::int64_t{0});
       row.input_sha256 = j.value("input_sha256", "");
       row.options = j.value("options", "");
-      row.width = j.value("width", 0);
-      row.height = j.value("height", 0);
-      row.bytes = j.value("bytes", std::uint64_t{0});
+      row.width = json_integer(j, "width", 0);
+      row.height = json_integer(j, "height", 0);
+      row.bytes = json_integer(j, "bytes", std::uint64_t{0});
       row.decoder = j.value("decoder", "");
       row.seconds = j.value("seconds", 0.0);
       row.error_kind = j.value("error_kind", "");
       row.error = j.value("error", "");
-    } catch (const nlohmann::json::exception&) {
-      continue;  // a field of the wrong type: not one of our rows
+    } catch (const std::exception&) {  // nlohmann's type_error, or ForeignRow
+      continue;                        // a field of the wrong type: not one of our rows
     }
     if (auto it = where.find(row.input); it != where.end()) {
       rows[it->second] = std::move(row);
