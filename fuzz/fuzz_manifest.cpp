@@ -56,7 +56,10 @@ void check_reader(const char* file_name, std::string_view bytes, Load load, Key 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::string tmpl = (fs::temp_directory_path() / "fuzz-manifest-XXXXXX").string();
+  // In memory when the machine has /dev/shm: each input is written and read four times.
+  const fs::path base =
+      fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  std::string tmpl = (base / "fuzz-manifest-XXXXXX").string();
   FUZZ_CHECK(::mkdtemp(tmpl.data()) != nullptr, "a scratch folder");
   g_dir = tmpl;
   std::atexit([] { fs::remove_all(g_dir); });

@@ -30,9 +30,10 @@ for name in "${names[@]}"; do
   work="$BUILD_DIR/corpus/$name"
   seeds="fuzz/corpus/$name"
   mkdir -p "$work" "$seeds"
+  dict=(); [ ! -f "fuzz/fuzz_$name.dict" ] || dict=(-dict="fuzz/fuzz_$name.dict")
   echo "=== fuzz_$name, $SECONDS_EACH s" >&2
   if "$BUILD_DIR/fuzz/fuzz_$name" -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$BUILD_DIR/artifacts/$name-" "$work" "$seeds" \
+    -print_final_stats=1 -artifact_prefix="$BUILD_DIR/artifacts/$name-" "${dict[@]}" "$work" "$seeds" \
     >"$BUILD_DIR/fuzz_$name.log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^stat::new_units_added' "$BUILD_DIR/fuzz_$name.log" |
       tr '\n' ' ' >&2

@@ -21,10 +21,10 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
 
 }  // namespace
 
-// fuzz_manifest: a number out of its field's range (1e300 as an HTTP code, a negative byte
-// count, 3e10 attempts) was converted with a plain cast (undefined behaviour for a float, a
-// wrapped value for a negative integer). Such a row is not one of ours: it is skipped, and the
-// good rows around it are read.
+// fuzz_manifest (with its dictionary, fuzz/fuzz_manifest.dict): a number out of its field's range
+// (1e300 as an HTTP code, a negative byte count, 3e10 attempts) was converted with a plain cast
+// (undefined behaviour for a float, a wrapped value for a negative integer). Such a row is not one
+// of ours: it is skipped, and the good rows around it are read.
 TEST(FuzzRegression, ManifestNumbersOutOfRangeSkipTheRow) {
   TempDir dir;
   write_text(dir / kManifestName,
@@ -32,6 +32,8 @@ TEST(FuzzRegression, ManifestNumbersOutOfRangeSkipTheRow) {
              "{\"url\":\"https://h/b.jpg\",\"status\":\"ok\",\"bytes\":-1}\n"
              "{\"url\":\"https://h/c.jpg\",\"status\":\"ok\",\"attempts\":3e10}\n"
              "{\"url\":\"https://h/d.jpg\",\"status\":\"ok\",\"http_code\":200.5}\n"
+             // What the fuzzer found: an integer too long for 64 bits is read as a float.
+             "{\"url\":\"https://h/f.jpg\",\"attempts\":99999999999999999999999999}\n"
              "{\"url\":\"https://h/e.jpg\",\"status\":\"ok\",\"http_code\":200,\"bytes\":"
              "18446744073709551615,\"attempts\":2,\"seconds\":1e300}\n");
   const auto rows = load_manifest(dir.path());
