@@ -2,6 +2,7 @@
 # Installs what thumbfetch needs (Debian packages, only those missing) and builds it in build/.
 #   scripts/setup.sh            build only
 #   BUILD_DIR=... BUILD_TYPE=Debug SANITIZE=address,undefined scripts/setup.sh
+#   scripts/setup.sh --packages-only    the packages, no build (scripts/fuzz.sh builds its own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ scripts/install-packages.sh \
   nginx libnginx-mod-http-echo openssl \
   librsvg2-common fonts-dejavu-core \
   help2man
+[ "${1:-}" != --packages-only ] || exit 0
 
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" \

@@ -11,6 +11,7 @@
 
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/json_bytes.hpp"
+#include "thumbfetch/util/json_field.hpp"
 
 namespace thumbfetch {
 
@@ -90,21 +91,22 @@ std::vector<ManifestRow> load_manifest(const fs::path& dir) {
       row.url = get_bytes(j, "url");
       row.file = get_bytes(j, "file");
       row.status = j.value("status", "");
-      row.http_code = j.value("http_code", 0L);
-      row.bytes = j.value("bytes", std::uint64_t{0});
+      row.http_code = json_integer(j, "http_code", 0L);
+      row.bytes = json_integer(j, "bytes", std::uint64_t{0});
       row.content_type = j.value("content_type", "");
       row.sha256 = j.value("sha256", "");
-      row.attempts = j.value("attempts", 0);
+      row.attempts = json_integer(j, "attempts", 0);
       row.seconds = j.value("seconds", 0.0);
       row.error_kind = j.value("error_kind", "");
       row.error = j.value("error", "");
       if (auto it = j.find("source"); it != j.end() && it->is_object()) {
-        row.source =
-            ItemMeta{it->value("id", ""),   it->value("title", ""), it->value("album_id", ""),
-                     it->value("type", ""), it->value("width", 0),  it->value("height", 0)};
+        const nlohmann::json& s = *it;
+        row.source = ItemMeta{s.value("id", ""),   s.value("title", ""),
+                              s.value("album_id", ""), s.value("type", ""),
+                              json_integer(s, "width", 0), json_integer(s, "height", 0)};
       }
-    } catch (const nlohmann::json::exception&) {
-      continue;  // a field of the wrong type: not one of our rows
+    } catch (const std::exception&) {  // nlohmann's type_error, or ForeignRow
+      continue;                        // a field of the wrong type: not one of our rows
     }
     if (auto it = where.find(row.url); it != where.end()) {
       rows[it->second] = std::move(row);

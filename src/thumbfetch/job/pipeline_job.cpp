@@ -16,6 +16,7 @@
 #include "thumbfetch/thumbnail/pool.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/json_bytes.hpp"
+#include "thumbfetch/util/json_field.hpp"
 
 namespace thumbfetch {
 
@@ -72,9 +73,9 @@ void PipelineJob::plan_items() {
              j.value("options", ""),
              get_bytes(j, "stem"),
              line,
-             j.value("thumb_bytes", std::uint64_t{0})};
-    } catch (const nlohmann::json::exception&) {
-      continue;  // a field of the wrong type: not one of our rows
+             json_integer(j, "thumb_bytes", std::uint64_t{0})};
+    } catch (const std::exception&) {  // nlohmann's type_error, or ForeignRow
+      continue;                        // a field of the wrong type: not one of our rows
     }
     if (auto it = by_url.find(row.url); it != by_url.end()) {
       previous_[it->second] = std::move(row);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "thumbfetch/util/json_bytes.hpp"
+#include "thumbfetch/util/json_field.hpp"
 
 namespace thumbfetch {
 
@@ -58,21 +59,21 @@ std::vector<ThumbsRow> load_thumbs_manifest(const std::filesystem::path& dir) {
       row.file = get_bytes(j, "file");
       row.status = j.value("status", "");
       row.stem = get_bytes(j, "stem");
-      row.stamp.bytes = j.value("input_bytes", std::uint64_t{0});
-      row.stamp.mtime_ns = j.value("input_mtime_ns", std::int64_t{0});
+      row.stamp.bytes = json_integer(j, "input_bytes", std::uint64_t{0});
+      row.stamp.mtime_ns = json_integer(j, "input_mtime_ns", std::int64_t{0});
       row.input_sha256 = j.value("input_sha256", "");
       row.options = j.value("options", "");
-      row.width = j.value("width", 0);
-      row.height = j.value("height", 0);
-      row.bytes = j.value("bytes", std::uint64_t{0});
+      row.width = json_integer(j, "width", 0);
+      row.height = json_integer(j, "height", 0);
+      row.bytes = json_integer(j, "bytes", std::uint64_t{0});
       row.decoder = j.value("decoder", "");
       row.source_width = j.value("source_width", 0);
       row.source_height = j.value("source_height", 0);
       row.seconds = j.value("seconds", 0.0);
       row.error_kind = j.value("error_kind", "");
       row.error = j.value("error", "");
-    } catch (const nlohmann::json::exception&) {
-      continue;  // a field of the wrong type: not one of our rows
+    } catch (const std::exception&) {  // nlohmann's type_error, or ForeignRow
+      continue;                        // a field of the wrong type: not one of our rows
     }
     if (auto it = where.find(row.input); it != where.end()) {
       rows[it->second] = std::move(row);

@@ -19,13 +19,7 @@ namespace {
 
 using json = nlohmann::json;
 
-struct ApiAnswer {
-  CURLcode code = CURLE_OK;
-  long status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;  // lowercase names, last response only
-  std::string curl_error;
-};
+using ApiAnswer = ImgurAnswer;
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* a = static_cast<ApiAnswer*>(user);
@@ -187,7 +181,7 @@ bool remaining_is_zero(const std::map<std::string, std::string>& headers) {
 
 class Collector {
  public:
-  explicit Collector(const ImgurQuery& q) : q_(q), client_(q) {}
+  Collector(const ImgurQuery& q, const ImgurTransport& get) : q_(q), get_(get) {}
 
   ImgurLinks run() {
     for (int page = 0; !full() && !stopped_; ++page) {
@@ -204,7 +198,7 @@ class Collector {
         }
       }
     }
-    out_.requests = client_.requests;
+    out_.requests = requests_;
     if (q_.limit > 0 && static_cast<int>(out_.links.size()) > q_.limit) {
       out_.links.resize(static_cast<size_t>(q_.limit));
     }
@@ -219,7 +213,8 @@ class Collector {
   // The answer's `data`, or nothing (and the reason recorded) when the asking must stop.
   std::optional<json> ask(const std::string& path) {
     if (stopped_) return std::nullopt;  // the limit was reached: no more requests
-    ApiAnswer a = client_.get(path);
+    ++requests_;
+    ApiAnswer a = get_(path);
     if (a.code != CURLE_OK) {
       stopped_ = true;
       if (a.code != CURLE_ABORTED_BY_CALLBACK) {
@@ -308,7 +303,8 @@ class Collector {
   }
 
   const ImgurQuery& q_;
-  ImgurClient client_;
+  const ImgurTransport& get_;
+  int requests_ = 0;  // transport calls (HTTP retries are counted by the client)
   ImgurLinks out_;
   std::unordered_set<std::string> seen_;
   bool stopped_ = false;
@@ -334,7 +330,15 @@ bool is_loopback_host(std::string_view host) {
 }  // namespace
 
 ImgurLinks collect_imgur_links(const ImgurQuery& query) {
-  return Collector(query).run();
+  ImgurClient client(query);
+  ImgurLinks links =
+      collect_imgur_links(query, [&](const std::string& path) { return client.get(path); });
+  links.requests = client.requests;  // retries included
+  return links;
+}
+
+ImgurLinks collect_imgur_links(const ImgurQuery& query, const ImgurTransport& transport) {
+  return Collector(query, transport).run();
 }
 
 std::string mask_secret(std::string_view secret) {

@@ -8,7 +8,11 @@
 // a 429, a 403 "over capacity" or a remaining count of 0 stops the asking, and what was collected
 // so far is kept. Transient failures (network, 5xx) are retried with backoff like downloads.
 
+#include <curl/curl.h>
+
 #include <atomic>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +46,20 @@ struct ImgurLinks {
 };
 
 ImgurLinks collect_imgur_links(const ImgurQuery& query);
+
+// One API answer as the collector reads it (`path` is "/3/gallery/..." or "/3/album/...").
+struct ImgurAnswer {
+  CURLcode code = CURLE_OK;  // the transfer's outcome; CURLE_OK: status, body and headers hold
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lowercase names, last response only
+  std::string curl_error;
+};
+using ImgurTransport = std::function<ImgurAnswer(const std::string& path)>;
+
+// The same collection with the answers taken from `transport` instead of HTTP: the page reader
+// alone, for the fuzz target (requests counts the transport's calls).
+ImgurLinks collect_imgur_links(const ImgurQuery& query, const ImgurTransport& transport);
 
 // "abcd…" style: enough to recognise a Client-ID, never the whole of it.
 std::string mask_secret(std::string_view secret);

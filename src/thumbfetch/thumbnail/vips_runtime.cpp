@@ -107,6 +107,14 @@ bool attempt_once(const std::function<void()>& attempt, VipsFailure& failure, bo
 
 }  // namespace
 
+// vips_init() sets VIPSHOME with setenv() when it is not set. init_vips() runs lazily, on
+// whichever thread first needs libvips, and a setenv() that adds a variable reallocates
+// `environ` under other threads' getenv() (libcurl's proxy look-up) and posix_spawn() (worker
+// processes): TSan saw a pool thread spawning a worker from the array being reallocated. So
+// VIPSHOME is settled here, at load time, while the process has one thread; libvips then
+// only reads it.
+[[maybe_unused]] const char* const kVipsHome = vips_guess_prefix("thumbfetch", "VIPSHOME");
+
 void init_vips(const char* argv0) {
   static std::once_flag once;
   std::call_once(once, [argv0] {
