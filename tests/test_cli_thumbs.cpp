@@ -222,8 +222,10 @@ TEST(CliThumbs, AFifoAndAHugeFileFailAloneWithoutBeingRead) {
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = run_command(argv);
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_EQ(count_lines_with(r.err, "pipe.jpg: not a regular file (a FIFO)"), 1) << r.err;
-    EXPECT_EQ(count_lines_with(r.err, "huge.jpg: 629145600 bytes, more than the 400000000 allowed"),
+    EXPECT_EQ(count_lines_with(r.err, "pipe.jpg: unreadable: not a regular file (a FIFO)"), 1)
+        << r.err;
+    EXPECT_EQ(count_lines_with(
+                  r.err, "huge.jpg: too large: 629145600 bytes, more than the 400000000 allowed"),
               1)
         << r.err;
     EXPECT_NE(r.out.find("3 ok, 2 failed"), std::string::npos) << r.out;

@@ -12,6 +12,7 @@
 #include "options.hpp"
 #include "rows.hpp"
 #include "thumbfetch/cli/bench_flags.hpp"
+#include "thumbfetch/cli/checks.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
 #include "thumbfetch/cli/thumb_flags.hpp"
 #include "thumbfetch/job/bench.hpp"
@@ -147,12 +148,13 @@ py::dict thumbs(const py::object& inputs, const std::string& out_dir, const Call
   ThumbsConfig config;  // its defaults are the command's: threads, 120 s
   std::string strategy(to_string(config.strategy));
   int jobs = cores();
+  std::string timeout = "120s";  // the command's default
   bool recursive = false, wait = false;
   CLI::App app;
   flags.add_to(app);
   app.add_option("--strategy", strategy);
-  app.add_option("-j,--jobs", jobs)->check(CLI::Range(1, 1024));
-  app.add_option("--timeout", config.timeout_seconds)->check(CLI::NonNegativeNumber);
+  app.add_option("-j,--jobs", jobs)->check(whole_range(1, 1024));
+  app.add_option("--timeout", timeout);
   app.add_flag("--skip-existing", config.skip_existing);
   app.add_flag("-r,--recursive", recursive);
   app.add_flag("--wait", wait);
@@ -163,6 +165,8 @@ py::dict thumbs(const py::object& inputs, const std::string& out_dir, const Call
   config.recursive = recursive ? Recursive::yes : Recursive::no;
   config.out_dir = out_dir;
   config.options = checked([&] { return flags.to_options(); });
+  config.timeout_seconds =
+      checked([&] { return duration_flag("--timeout", timeout, ZeroAllowed::yes); });
   config.strategy = *kind;
   config.workers = jobs;
   config.worker_exe = call.exe;
@@ -188,14 +192,15 @@ struct RunFlags {
   TransferFlags transfer;
   ThumbFlags thumb;
   std::string thumb_strategy = "threads";
+  std::string thumb_timeout = "120s";  // the command's default
   PipelineConfig config;
 
   void add_to(CLI::App& app, int& workers, bool& wait) {
     transfer.add_to(app);
     thumb.add_to(app);
     app.add_option("--thumb-strategy", thumb_strategy);
-    app.add_option("-w,--workers", workers)->check(CLI::Range(1, 1024));
-    app.add_option("--thumb-timeout", config.timeout_seconds)->check(CLI::NonNegativeNumber);
+    app.add_option("-w,--workers", workers)->check(whole_range(1, 1024));
+    app.add_option("--thumb-timeout", thumb_timeout);
     app.add_flag("--keep-originals", config.keep_originals);
     app.add_flag("--wait", wait);
   }
@@ -213,6 +218,8 @@ py::dict run(const py::iterable& urls, const std::string& out_dir, const Call& c
   const auto kind = parse_thumb_strategy(flags.thumb_strategy);
   if (!kind) throw py::value_error("--thumb-strategy: " + kind.error().message);
   PipelineConfig config = flags.config;
+  config.timeout_seconds = checked(
+      [&] { return duration_flag("--thumb-timeout", flags.thumb_timeout, ZeroAllowed::yes); });
   config.policy = checked([&] { return flags.transfer.to_policy(); });
   config.fetch_strategy = checked([&] { return flags.transfer.to_strategy(); });
   config.concurrency = flags.transfer.jobs;

@@ -101,8 +101,8 @@ std::vector<ManifestRow> load_manifest(const fs::path& dir) {
       row.error = j.value("error", "");
       if (auto it = j.find("source"); it != j.end() && it->is_object()) {
         const nlohmann::json& s = *it;
-        row.source = ItemMeta{s.value("id", ""),   s.value("title", ""),
-                              s.value("album_id", ""), s.value("type", ""),
+        row.source = ItemMeta{s.value("id", ""),           s.value("title", ""),
+                              s.value("album_id", ""),     s.value("type", ""),
                               json_integer(s, "width", 0), json_integer(s, "height", 0)};
       }
     } catch (const std::exception&) {  // nlohmann's type_error, or ForeignRow
