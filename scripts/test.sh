@@ -3,8 +3,9 @@
 #   scripts/test.sh                               the suite (build/)
 #   SANITIZE=address,undefined scripts/test.sh    the suite under ASan+UBSan (build-asan/)
 #   SANITIZE=thread scripts/test.sh               the concurrency tests under TSan (build-tsan/)
-#   scripts/test.sh all                           what CI runs: the three above, then a short run
-#                                                 of every fuzz target (scripts/fuzz.sh), timed
+#   scripts/test.sh all                           what CI runs: the suite, a real Slurm array job
+#                                                 (scripts/test-slurm.sh), the two sanitizer runs,
+#                                                 a short run of every fuzz target, timed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,7 @@ if [ "${1:-}" = all ]; then
     [ $status -eq 0 ] || failed=1
   }
   step "suite" scripts/test.sh
+  step "Slurm array job on loopback" scripts/test-slurm.sh
   step "suite, ASan+UBSan" env SANITIZE=address,undefined scripts/test.sh
   step "concurrency tests, TSan" env SANITIZE=thread scripts/test.sh
   step "fuzz targets, ${FUZZ_SECONDS:-30} s each" scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
