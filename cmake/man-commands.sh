@@ -6,7 +6,7 @@ exe=$1
 out=$2
 {
   echo "[COMMANDS]"
-  for cmd in fetch thumbs run bench demo serve corpus; do
+  for cmd in fetch thumbs run bench demo serve corpus status merge; do
     echo ".SS $cmd"
     echo ".nf"
     "$exe" "$cmd" --help | sed -e "s|$exe|thumbfetch|g" -e 's/\\/\\e/g' -e 's/^\./\\\&./' -e "s/^'/\\\\\\&'/"

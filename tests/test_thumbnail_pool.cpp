@@ -402,17 +402,17 @@ TEST(ThumbPool, AWorkerThatCrashesGarblesOrHangsIsReplacedAndOnlyItsImageFails) 
   for (const Case& c :
        {Case{"crash", "kill -KILL $$", ErrorKind::worker_crashed,
              "worker process killed by signal 9"},
-        Case{"garbled", "printf 'R nonsense\\n'; exec cat >/dev/null", ErrorKind::worker_crashed,
+        Case{"garbled", "printf 'R nonsense\\n'; exec cat 1 1 >/dev/null", ErrorKind::worker_crashed,
              "garbled answer"},
         Case{"hang", "exec sleep 3600", ErrorKind::timeout, "took longer than 1 s"},
         // Lengths that add up past 2^64, a state that is none of ours, a thumbnail somewhere
         // else than beside its stem, a stray byte and then silence: each one garbled worker.
         Case{"wrapping lengths",
-             "printf 'R 0 1 1 1 0 0 18446744073709551615 2 0\\nab'; exec cat >/dev/null",
+             "printf 'R 0 1 1 1 1 1 0 0 18446744073709551615 2 0\\nab'; exec cat >/dev/null",
              ErrorKind::worker_crashed, "garbled answer"},
-        Case{"unknown state", "printf 'R 7 1 1 1 0 99 0 0 0\\n'; exec cat >/dev/null",
+        Case{"unknown state", "printf 'R 7 1 1 1 1 1 0 99 0 0 0\\n'; exec cat >/dev/null",
              ErrorKind::worker_crashed, "garbled answer"},
-        Case{"elsewhere", "printf 'R 0 1 1 4 0 0 11 0 0\\n/etc/passwd'; exec cat >/dev/null",
+        Case{"elsewhere", "printf 'R 0 1 1 1 1 4 0 0 11 0 0\\n/etc/passwd'; exec cat >/dev/null",
              ErrorKind::worker_crashed, "garbled answer"},
         Case{"stray byte", "printf 'x'; exec sleep 3600", ErrorKind::worker_crashed,
              "garbled answer"}}) {

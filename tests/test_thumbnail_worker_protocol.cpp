@@ -51,27 +51,41 @@ TEST(WorkerProtocol, MalformedInputThrows) {
 // A header whose lengths add up past 2^64 must not wrap into a short payload (which then threw
 // std::out_of_range from substr, an error the pool did not expect from a garbled worker).
 TEST(WorkerProtocol, LengthsThatWouldWrapAreMalformed) {
-  for (std::string wire : {std::string("R 0 1 1 1 0 0 18446744073709551615 2 0\nab"),
-                           std::string("R 1 0 0 0 0 0 18446744073709551614 3 0\nabc"),
+  for (std::string wire : {std::string("R 0 1 1 1 1 1 0 0 18446744073709551615 2 0\nab"),
+                           std::string("R 1 0 0 1 1 0 0 0 18446744073709551614 3 0\nabc"),
                            std::string("J 18446744073709551615 1\nx"), std::string("J -1 2\nab"),
-                           std::string("R 1 0 0 0 0 0 99999999999 0 0\n")}) {
+                           std::string("R 1 0 0 1 1 0 0 0 99999999999 0 0\n")}) {
     SCOPED_TRACE(wire);
     std::string buffer = wire;
-    if (wire[0] == 'J')
-      EXPECT_THROW(take_request(buffer), std::runtime_error);
-    else
-      EXPECT_THROW(take_response(buffer), std::runtime_error);
+    try {
+      if (wire[0] == 'J')
+        take_request(buffer);
+      else
+        take_response(buffer);
+      ADD_FAILURE() << "taken";
+    } catch (const std::runtime_error& e) {
+      // Refused for its length, not for a count of fields this test did not mean to get wrong.
+      EXPECT_EQ(std::string(e.what()).find("field count"), std::string::npos) << e.what();
+    }
   }
 }
 
 // A state, decoder or error kind that is none of ours is a garbled worker, not a value to cast.
 TEST(WorkerProtocol, UnknownStatesDecodersAndKindsAreMalformed) {
   for (std::string wire :
-       {"R 7 1 1 1 0 0 0 0 0\n", "R 2 1 1 1 0 0 0 0 0\n" /* skipped: never a worker's word */,
-        "R 0 1 1 1 9 0 0 0 0\n", "R 1 0 0 0 0 200 0 0 0\n", "R 0 1 1 1 0 0 0 0\n",
-        "R 0 1 1 1 0 0 0 0 0 0\n", "R 0 1 x 1 0 0 0 0 0\n", "R 0 1 1 1 0 0 0 0 0 \n"}) {
+       {"R 7 1 1 1 1 1 0 0 0 0 0\n", "R 2 1 1 1 1 1 0 0 0 0 0\n" /* skipped: never a worker's word */,
+        "R 0 1 1 1 1 1 9 0 0 0 0\n", "R 1 0 0 1 1 0 0 200 0 0 0\n", "R 0 1 1 1 1 1 0 0 0 0\n",
+        "R 0 1 1 1 1 1 0 0 0 0 0 0\n", "R 0 1 x 1 1 1 0 0 0 0 0\n", "R 0 1 1 1 1 1 0 0 0 0 0 \n"}) {
     SCOPED_TRACE(wire);
-    EXPECT_THROW(take_response(wire), std::runtime_error);
+    try {
+      take_response(wire);
+      ADD_FAILURE() << "taken";
+    } catch (const std::runtime_error& e) {
+      // Only the two headers with a field too few or too many are refused for their count.
+      const bool count_case = wire == "R 0 1 1 1 1 1 0 0 0 0\n" || wire == "R 0 1 1 1 1 1 0 0 0 0 0 0\n";
+      EXPECT_EQ(std::string(e.what()).find("field count") != std::string::npos, count_case)
+          << e.what();
+    }
   }
 }
 

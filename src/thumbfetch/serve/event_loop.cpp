@@ -458,6 +458,7 @@ void EventLoop::Impl::begin_response(Connection& c, Response response) {
 }
 
 void EventLoop::Impl::on_timer(Connection& c) {
+  const auto id = c.id;  // write_some may close (free) c: pump looks it up again by id
   if (c.phase == Phase::delayed) {
     c.phase = Phase::writing;
     write_some(c);
@@ -466,7 +467,7 @@ void EventLoop::Impl::on_timer(Connection& c) {
     c.tick_budget = pace_bytes_per_tick(c.response.bandwidth_kbps);
     write_some(c);
   }
-  pump(c.id);
+  pump(id);
 }
 
 void EventLoop::Impl::write_some(Connection& c) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -18,23 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int value = 0;
-      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16);
-      if (ec == std::errc() && p == s.data() + i + 3) {
-        out += static_cast<char>(value);
-        i += 2;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
 
 FaultRates rates_of(const ServeConfig& c) {
   FaultRates r;
@@ -67,10 +51,14 @@ ServeRoutes::ServeRoutes(const ServeConfig& config, const ServedFiles& corpus,
 
 Response ServeRoutes::answer(const HttpRequest& req) {
   Response r = route(req);
-  r.delay_ms += base_delay_ms();
-  if (auto delay = query_param(req.query, "delay")) {
-    if (auto ms = parse_int(*delay); ms && *ms > 0) r.delay_ms += *ms;
+  // Summed in 64 bits and capped at an hour: ?delay=2147483647 on top of --latency must not
+  // overflow an int.
+  constexpr long long kMaxDelayMs = 3'600'000;
+  long long delay = static_cast<long long>(r.delay_ms) + base_delay_ms();
+  if (auto extra = query_param(req.query, "delay")) {
+    if (auto ms = parse_int(*extra); ms && *ms > 0) delay += *ms;
   }
+  r.delay_ms = static_cast<int>(std::min(delay, kMaxDelayMs));
   return r;
 }
 
@@ -130,12 +118,12 @@ Response ServeRoutes::image(const HttpRequest& req, const ServedAsset& asset) {
 }
 
 int ServeRoutes::base_delay_ms() {
-  int delay = std::max(0, config_.latency_ms);
+  long long delay = std::max(0, config_.latency_ms);
   if (config_.jitter_ms > 0) {
     std::uint64_t h = mix64(config_.seed ^ 0x6a177e5ULL ^ mix64(++jitter_draws_));
-    delay += static_cast<int>(h % (static_cast<std::uint64_t>(config_.jitter_ms) + 1));
+    delay += static_cast<long long>(h % (static_cast<std::uint64_t>(config_.jitter_ms) + 1));
   }
-  return delay;
+  return static_cast<int>(std::min<long long>(delay, std::numeric_limits<int>::max()));
 }
 
 bool ServeRoutes::take_rate_token() {

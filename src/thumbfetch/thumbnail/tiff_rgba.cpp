@@ -153,7 +153,10 @@ std::string describe_tiff_layout(TIFF* tif) {
 Result<Decoded> decode_tiff_rgba(std::string_view data, const ThumbOptions& options) {
   MemoryFile file{data};
   Tiff tif = open_tiff(file);
-  if (!tif) return make_error(ErrorKind::corrupt, "corrupt TIFF: " + file.error);
+  if (!tif) {
+    return make_error(ErrorKind::corrupt,
+                      "corrupt TIFF: " + (file.error.empty() ? "libtiff gave no reason" : file.error));
+  }
   std::uint32_t width = 0, height = 0;
   std::uint16_t orientation = ORIENTATION_TOPLEFT;
   TIFFGetField(tif.get(), TIFFTAG_IMAGEWIDTH, &width);

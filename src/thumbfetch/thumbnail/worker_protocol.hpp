@@ -3,8 +3,8 @@
 // may hold any byte): a header line with lengths, then the raw bytes.
 //   ready:    "READY\n"
 //   request:  "J <input_len> <stem_len>\n" input stem
-//   response: "R <state> <w> <h> <bytes> <decoder> <kind> <out_len> <msg_len> <usec>\n" output
-//   message
+//   response: "R <state> <w> <h> <source_w> <source_h> <bytes> <decoder> <kind> <out_len> <msg_len>
+//              <usec>\n" output message
 
 #include <optional>
 #include <string>

@@ -8,15 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "thumbfetch/util/strings.hpp"  // hex_bytes, unhex_bytes
+
 namespace thumbfetch {
 
 // True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
 // U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
-// Lower-case hex of each byte, and back (nothing for odd lengths or non-hex digits).
-std::string hex_bytes(std::string_view bytes);
-std::optional<std::string> unhex_bytes(std::string_view hex);
 
 // j[key] = bytes, plus j[key + "_hex"] when the bytes are not valid UTF-8.
 template <typename Json>

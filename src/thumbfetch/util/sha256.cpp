@@ -1,6 +1,7 @@
 #include "thumbfetch/util/sha256.hpp"
 
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/strings.hpp"
 
 #include <openssl/evp.h>
 
@@ -47,14 +48,7 @@ std::string Sha256::hex_digest() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(as_ctx(ctx_.get()), digest, &length);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
+  return hex_bytes(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 std::string sha256_hex(std::string_view text) {

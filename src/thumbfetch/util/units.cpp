@@ -40,11 +40,21 @@ Result<double> parse_duration_seconds(std::string_view text) {
   if (!parsed || n < 0) {
     return refused(text, n, parsed, "a duration such as 30 (seconds), 30s, 250ms or 2m");
   }
-  if (unit.empty() || unit == "s") return n;
-  if (unit == "ms") return n / 1000;
-  if (unit == "m" || unit == "min") return n * 60;
-  if (unit == "h") return n * 3600;
-  return make_error(ErrorKind::refused, "unknown duration unit '" + unit + "' (ms, s, m, h)");
+  double scale = 0;
+  if (unit.empty() || unit == "s")
+    scale = 1;
+  else if (unit == "ms")
+    scale = 1e-3;
+  else if (unit == "m" || unit == "min")
+    scale = 60;
+  else if (unit == "h")
+    scale = 3600;
+  else
+    return make_error(ErrorKind::refused, "unknown duration unit '" + unit + "' (ms, s, m, h)");
+  // Checked after scaling: 1e308h is infinite, and no timeout needs more than ~30 years.
+  const double seconds = n * scale;
+  if (!(seconds <= 1e9)) return make_error(ErrorKind::refused, "duration too long");
+  return seconds;
 }
 
 Result<std::uint64_t> parse_byte_size(std::string_view text) {
