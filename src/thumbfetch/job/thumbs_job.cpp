@@ -178,7 +178,7 @@ void ThumbsJob::plan_items(const std::vector<Found>& inputs) {
     if (!rel_dir.empty() && !plain_relative(rel_dir)) {
       // A hidden folder (".cache"): its name is the kind the output folder keeps for its own.
       item.refused = make_error(ErrorKind::refused,
-                                fmt::format("not mirrored: the folder {} is hidden", rel_dir));
+                                fmt::format("the folder {} is hidden (not mirrored)", rel_dir));
     } else {
       item.rel_stem = names.claim(item.key, rel_dir, wanted_stem(in));
     }
