@@ -106,7 +106,10 @@ TEST(JobNames, SubfoldersAreMadeButNeverThroughASymlinkOrAFile) {
   EXPECT_FALSE(fs::exists(dir / "escape"));
   // A row naming a file through the symlink is never ours.
   std::ofstream(dir / "outside" / "x.jpg") << "x";
-  EXPECT_EQ(row_file_state(dir / "out", "link/x.jpg", 1), RowFile::foreign);
+  EXPECT_EQ(row_file_state(dir / "out", "link/x.jpg", 1, "link"), RowFile::foreign);
   std::ofstream(dir / "out" / "a" / "b" / "y.jpg") << "y";
-  EXPECT_EQ(row_file_state(dir / "out", "a/b/y.jpg", 1), RowFile::intact);
+  EXPECT_EQ(row_file_state(dir / "out", "a/b/y.jpg", 1, "a/b"), RowFile::intact);
+  // Not in the folder the item writes to (fetch and run: the top only): never ours.
+  EXPECT_EQ(row_file_state(dir / "out", "a/b/y.jpg", 1), RowFile::foreign);
+  EXPECT_EQ(row_file_state(dir / "out", "a/b/y.jpg", 1, "a"), RowFile::foreign);
 }

@@ -75,8 +75,14 @@ Status make_subfolders(const fs::path& dir, const fs::path& rel_dir) {
   return Ok{};
 }
 
-RowFile row_file_state(const fs::path& dir, const std::string& file, std::uint64_t bytes) {
-  if (!plain_relative(file) || !real_folders_along(dir, file)) {
+std::string folder_of(const std::string& rel) {
+  const size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
+
+RowFile row_file_state(const fs::path& dir, const std::string& file, std::uint64_t bytes,
+                       std::string_view in_folder) {
+  if (!plain_relative(file) || folder_of(file) != in_folder || !real_folders_along(dir, file)) {
     return RowFile::foreign;  // not a plain name, or hidden (temp, lock), or a manifest
   }
   std::error_code ec;
@@ -86,8 +92,10 @@ RowFile row_file_state(const fs::path& dir, const std::string& file, std::uint64
   return fs::file_size(dir / file, ec) == bytes && !ec ? RowFile::intact : RowFile::foreign;
 }
 
-void remove_pending_outputs(const fs::path& dir, const std::string& stem) {
-  if (!plain_relative(stem) || !real_folders_along(dir, stem)) return;
+void remove_pending_outputs(const fs::path& dir, const std::string& stem,
+                            std::string_view in_folder) {
+  if (!plain_relative(stem) || folder_of(stem) != in_folder || !real_folders_along(dir, stem))
+    return;
   for (const char* ext : {".jpg", ".png", ".webp"}) {
     std::error_code ec;
     if (fs::is_regular_file(fs::symlink_status(dir / (stem + ext), ec)))

@@ -90,12 +90,18 @@ Status make_subfolders(const std::filesystem::path& dir, const std::filesystem::
 // with another size, or not a plain name at all (someone else's now, or a row edited to point
 // elsewhere: never to be owned, replaced or removed).
 enum class RowFile { gone, intact, foreign };
+// `in_folder`: the folder under `dir` the file must be in ("" for a plain name, as fetch and run
+// write; "a/b" for --mirror-tree), so a row edited to name a file elsewhere is never ours.
 RowFile row_file_state(const std::filesystem::path& dir, const std::string& file,
-                       std::uint64_t bytes);
+                       std::uint64_t bytes, std::string_view in_folder = {});
 
 // Removes what a killed run may have written under `stem` in `dir` just before it died (a
 // "pending" row names it): regular files STEM.jpg, STEM.png, STEM.webp.
-void remove_pending_outputs(const std::filesystem::path& dir, const std::string& stem);
+void remove_pending_outputs(const std::filesystem::path& dir, const std::string& stem,
+                            std::string_view in_folder = {});
+
+// The folder part of a relative name: "a/b" for "a/b/c.jpg", "" for "c.jpg".
+std::string folder_of(const std::string& rel);
 
 // "photo" from "photo.jpg", lowercase, as names are compared.
 std::string name_key(std::string_view stem);

@@ -53,8 +53,9 @@ void check_inputs_exist(const std::vector<fs::path>& inputs) {
   }
 }
 
-bool output_intact(const ThumbsRow& row, const fs::path& dir) {
-  return row.status == "ok" && row_file_state(dir, row.file, row.bytes) == RowFile::intact;
+// The row's thumbnail is whole, in the folder the item writes to (`rel_dir`).
+bool output_intact(const ThumbsRow& row, const fs::path& dir, const std::string& rel_dir) {
+  return row.status == "ok" && row_file_state(dir, row.file, row.bytes, rel_dir) == RowFile::intact;
 }
 
 // The folder an input found under `root` sits in, relative to it ("a/b"; "" at the top).
@@ -82,9 +83,11 @@ std::string joined(const std::string& a, const std::string& b) {
 
 // Resume: the row says this input, unchanged, was thumbnailed with these options, and the
 // thumbnail is still there whole.
-bool already_done(const ThumbsRow& row, const fs::path& input, const InputStamp& stamp,
-                  const std::string& fingerprint, const fs::path& dir) {
-  if (row.options != fingerprint || !output_intact(row, dir)) return false;
+bool already_done(const ThumbsRow& row, const ThumbsItem& item, const std::string& fingerprint,
+                  const fs::path& dir) {
+  const fs::path& input = item.job.input;
+  const InputStamp& stamp = item.stamp;
+  if (row.options != fingerprint || !output_intact(row, dir, item.rel_dir)) return false;
   if (row.stamp == stamp) return true;
   // Touched or copied, perhaps not changed: the content decides.
   return !row.input_sha256.empty() && file_sha256(input) == row.input_sha256;
@@ -156,7 +159,9 @@ void ThumbsJob::plan_items(const std::vector<Found>& inputs) {
     by_key[previous_[r].input] = static_cast<long>(r);
     const ThumbsRow& row = previous_[r];
     // A thumbnail replaced by someone else (another size) is theirs now: not ours to own.
-    if (row.status == "ok" && row_file_state(dir, row.file, row.bytes) != RowFile::foreign) {
+    // (Any folder of the tree: owning a name only keeps other items off it.)
+    if (row.status == "ok" &&
+        row_file_state(dir, row.file, row.bytes, folder_of(row.file)) != RowFile::foreign) {
       names.own(row.input, row.file);
       our_outputs.insert(resolved(dir / row.file));
     } else if (row.status == "pending" && !row.stem.empty()) {
@@ -186,7 +191,7 @@ void ThumbsJob::plan_items(const std::vector<Found>& inputs) {
     if (auto it = by_key.find(item.key); it != by_key.end()) item.previous = it->second;
     if (item.previous >= 0) {
       const ThumbsRow& row = previous_[item.previous];
-      item.skip = config_.skip_existing && already_done(row, in, item.stamp, fingerprint, dir);
+      item.skip = config_.skip_existing && already_done(row, item, fingerprint, dir);
     }
     items_.push_back(std::move(item));
   }
@@ -266,9 +271,11 @@ void ThumbsJob::settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobOb
 void ThumbsJob::remove_old_output(size_t i) const {
   if (items_[i].previous < 0) return;
   const ThumbsRow& row = previous_[items_[i].previous];
-  if (row.status == "pending") return remove_pending_outputs(folder_.path(), row.stem);
+  // Only in the folder the item writes to now: never a file a row was edited to point at.
+  const std::string& rel_dir = items_[i].rel_dir;
+  if (row.status == "pending") return remove_pending_outputs(folder_.path(), row.stem, rel_dir);
   if (row.status == "ok" &&
-      row_file_state(folder_.path(), row.file, row.bytes) == RowFile::intact) {
+      row_file_state(folder_.path(), row.file, row.bytes, rel_dir) == RowFile::intact) {
     std::error_code ec;
     fs::remove(folder_ / row.file, ec);
   }
