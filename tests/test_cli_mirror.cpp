@@ -164,3 +164,31 @@ TEST(CliMirrorTree, HostileTreesAndFoldersAreRefusedPerItemOrHandledSafely) {
   EXPECT_TRUE(rows.at("x.png").starts_with("x-")) << rows.at("x.png");  // the folder kept x.jpg
   EXPECT_EQ(files.size(), 3u);
 }
+
+TEST(CliMirrorTree, ARowEditedToNameAFileInAnotherFolderNeverRemovesIt) {
+  TempDir dir;
+  make_tree(dir / "in");
+  const std::vector<std::string> args = {
+      "thumbs", "-r", "--mirror-tree", (dir / "in").string(), "-o", (dir / "out").string()};
+  ASSERT_EQ(run_thumbfetch(args).exit_code, 1);
+  write_text(dir / "out" / "a" / "user.jpg", "mine");
+  // top.jpg's row now names the user's file in a/ (size and all), and top.jpg changes.
+  std::string edited;
+  {
+    std::ifstream in(dir / "out" / "thumbs.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      auto row = nlohmann::json::parse(line);
+      if (row.value("file", "") == "top.jpg") {
+        row["file"] = "a/user.jpg";
+        row["bytes"] = 4;
+      }
+      edited += row.dump() + "\n";
+    }
+  }
+  write_text(dir / "out" / "thumbs.jsonl", edited);
+  write_quadrant_jpeg(dir / "in" / "top.jpg", 240, 200, {});
+  auto r = run_thumbfetch(args);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(read_file(dir / "out" / "a" / "user.jpg").value(), "mine");
+  EXPECT_TRUE(fs::exists(dir / "out" / "top.jpg"));
+}
