@@ -48,3 +48,68 @@ TEST(JobNames, AnOwnedNameIsKeptEvenWhenTheItemWouldNowGetAnother) {
   EXPECT_TRUE(names.claim("key-a", "photo").starts_with("photo-"));
   EXPECT_EQ(names.claim("key-b", "photo"), "photo");
 }
+
+// --mirror-tree: a name is a relative path of the input's own components under the output
+// folder; a clash is handled within its own folder, and nothing outside the folder is reached.
+TEST(JobNames, MirroredPathsArePlainRelativeComponentsOnly) {
+  EXPECT_TRUE(plain_relative("a/b/c.jpg"));
+  EXPECT_TRUE(plain_relative("c.jpg"));
+  EXPECT_FALSE(plain_relative(""));
+  EXPECT_FALSE(plain_relative("/etc/passwd"));
+  EXPECT_FALSE(plain_relative("a/../b.jpg"));
+  EXPECT_FALSE(plain_relative("../b.jpg"));
+  EXPECT_FALSE(plain_relative("a/./b.jpg"));
+  EXPECT_FALSE(plain_relative("a//b.jpg"));
+  EXPECT_FALSE(plain_relative(".hidden/b.jpg"));
+  EXPECT_FALSE(plain_relative("a/b.jsonl"));
+}
+
+TEST(JobNames, ClashesAreResolvedWithinOneFolderOfTheTree) {
+  NameTree names;
+  EXPECT_EQ(names.claim("k1", "a", "photo"), "a/photo");
+  EXPECT_EQ(names.claim("k2", "b", "photo"), "b/photo");  // another folder: no clash
+  EXPECT_TRUE(names.claim("k3", "a", "photo").starts_with("a/photo-"));
+  EXPECT_EQ(names.claim("k4", "", "top"), "top");
+}
+
+TEST(JobNames, AFolderOfTheTreeIsReservedInItsParent) {
+  NameTree names;
+  names.reserve_folder("x.jpg/inner");  // the tree has a folder named like an output file
+  EXPECT_TRUE(names.claim("k1", "", "x").starts_with("x-"));
+  EXPECT_TRUE(names.claim("k2", "x.jpg", "inner").starts_with("x.jpg/inner-"));
+}
+
+TEST(JobNames, AnOwnedRelativeNameIsKeptOnTheNextRun) {
+  test::TempDir dir;
+  fs::create_directories(dir / "a");
+  std::ofstream(dir / "a" / "photo.jpg") << "ours";
+  std::ofstream(dir / "a" / "user.jpg") << "the user's";
+  NameTree names(dir.path());
+  names.own("k1", "a/photo.jpg");
+  EXPECT_EQ(names.claim("k1", "a", "photo"), "a/photo");
+  EXPECT_TRUE(names.claim("k2", "a", "photo").starts_with("a/photo-"));
+  EXPECT_TRUE(names.claim("k3", "a", "user").starts_with("a/user-"));
+}
+
+TEST(JobNames, SubfoldersAreMadeButNeverThroughASymlinkOrAFile) {
+  test::TempDir dir;
+  fs::create_directories(dir / "out");
+  fs::create_directories(dir / "outside");
+  fs::create_directory_symlink(dir / "outside", dir / "out" / "link");
+  std::ofstream(dir / "out" / "file") << "the user's";
+  EXPECT_TRUE(static_cast<bool>(make_subfolders(dir / "out", "a/b")));
+  EXPECT_TRUE(fs::is_directory(dir / "out" / "a" / "b"));
+  EXPECT_FALSE(static_cast<bool>(make_subfolders(dir / "out", "link/b")));
+  EXPECT_FALSE(fs::exists(dir / "outside" / "b"));
+  EXPECT_FALSE(static_cast<bool>(make_subfolders(dir / "out", "file/b")));
+  EXPECT_FALSE(static_cast<bool>(make_subfolders(dir / "out", "../escape")));
+  EXPECT_FALSE(fs::exists(dir / "escape"));
+  // A row naming a file through the symlink is never ours.
+  std::ofstream(dir / "outside" / "x.jpg") << "x";
+  EXPECT_EQ(row_file_state(dir / "out", "link/x.jpg", 1, "link"), RowFile::foreign);
+  std::ofstream(dir / "out" / "a" / "b" / "y.jpg") << "y";
+  EXPECT_EQ(row_file_state(dir / "out", "a/b/y.jpg", 1, "a/b"), RowFile::intact);
+  // Not in the folder the item writes to (fetch and run: the top only): never ours.
+  EXPECT_EQ(row_file_state(dir / "out", "a/b/y.jpg", 1), RowFile::foreign);
+  EXPECT_EQ(row_file_state(dir / "out", "a/b/y.jpg", 1, "a"), RowFile::foreign);
+}

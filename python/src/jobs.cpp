@@ -157,6 +157,7 @@ py::dict thumbs(const py::object& inputs, const std::string& out_dir, const Call
   app.add_option("--timeout", timeout);
   app.add_flag("--skip-existing", config.skip_existing);
   app.add_flag("-r,--recursive", recursive);
+  app.add_flag("--mirror-tree", config.mirror_tree);
   app.add_flag("--wait", wait);
   parse_options(app, call.options, "thumbs");
   const auto kind = parse_thumb_strategy(strategy);

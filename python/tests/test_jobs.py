@@ -133,3 +133,23 @@ def test_without_pandas_results_are_lists_of_dicts(corpus, tmp_path, monkeypatch
     assert isinstance(rows, list) and not isinstance(rows, pd.DataFrame)
     assert list(rows[0]) == list(thumbfetch.THUMBS_COLUMNS)
     assert rows.summary["ok"] == 16
+
+
+def test_thumbs_mirror_tree_keeps_the_folders_as_the_cli_does(corpus, exe, tmp_path):
+    tree = tmp_path / "tree"
+    for i, image in enumerate(sorted(corpus.iterdir())[:4]):
+        target = tree / ("a/b" if i % 2 else "a") / image.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(image, target)
+    frame = thumbfetch.thumbs([tree], tmp_path / "py", recursive=True, mirror_tree=True,
+                              progress=False)
+    assert (frame["status"] == "ok").all()
+    cli = run_cli(exe, "thumbs", "-r", "--mirror-tree", tree, "-o", tmp_path / "cli", "-q")
+    assert cli.returncode == 0, cli.stderr
+    made = sorted(p.relative_to(tmp_path / "py").as_posix()
+                  for p in (tmp_path / "py").rglob("*.jpg"))
+    assert made == sorted(p.relative_to(tmp_path / "cli").as_posix()
+                          for p in (tmp_path / "cli").rglob("*.jpg"))
+    assert len(made) == 4 and sum(m.startswith("a/b/") for m in made) == 2
+    with pytest.raises(thumbfetch.SetupError):  # without -r: a usage error, as in the CLI
+        thumbfetch.thumbs([tree], tmp_path / "flat", mirror_tree=True, progress=False)

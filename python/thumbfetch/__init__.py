@@ -208,8 +208,8 @@ def thumbs(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, *,
 
     size: (width, height) or "WxH"; strategy: "serial", "threads" or "processes"; jobs:
     workers (None: the cores). Other keywords are the command's flags: mode, format, quality,
-    background, max_pixels, reducing_gap, allow_truncated, recursive, skip_existing, timeout,
-    wait. One row per input.
+    background, max_pixels, reducing_gap, allow_truncated, recursive, mirror_tree (with
+    recursive: keep the folder tree), skip_existing, timeout, wait. One row per input.
     """
     options.update(size=size, strategy=strategy, jobs=jobs)
     result = _call(_thumbfetch.thumbs, inputs, os.fspath(out_dir), progress=progress,

@@ -24,6 +24,7 @@ struct ThumbsArgs {
   std::vector<fs::path> inputs;
   fs::path out_dir;
   bool recursive = false;
+  bool mirror_tree = false;
   bool skip_existing = false;
   bool wait = false;
   bool quiet = false;
@@ -41,6 +42,7 @@ ThumbsConfig config_from(const ThumbsArgs& args, const std::string& command) {
   ThumbsConfig c;
   c.inputs = args.inputs;
   c.recursive = args.recursive ? Recursive::yes : Recursive::no;
+  c.mirror_tree = args.mirror_tree;
   c.out_dir = args.out_dir;
   c.options = args.flags.to_options();
   c.strategy = *kind;
@@ -121,6 +123,9 @@ void add_thumbs_command(CLI::App& app, CliContext& context) {
   cmd->add_option("INPUT", args->inputs, "Image files and/or folders")->required();
   cmd->add_option("-o,--output", args->out_dir, "Output folder (created when missing)")->required();
   cmd->add_flag("-r,--recursive", args->recursive, "Scan folders recursively");
+  cmd->add_flag("--mirror-tree", args->mirror_tree,
+                "With -r: keep the folder tree (IN/a/b.jpg -> OUT/a/b.jpg; several inputs each "
+                "under OUT/their name/)");
   args->flags.add_to(*cmd);
   cmd->add_option("--strategy", args->strategy, "serial, threads or processes")
       ->capture_default_str();

@@ -1,5 +1,7 @@
 #include "thumbfetch/job/names.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "thumbfetch/util/hash.hpp"
@@ -13,9 +15,74 @@ std::string name_key(std::string_view stem) {
   return ascii_lower(stem);
 }
 
-RowFile row_file_state(const fs::path& dir, const std::string& file, std::uint64_t bytes) {
-  if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos ||
-      file.front() == '.' || file.ends_with(".jsonl")) {
+namespace {
+
+// Every folder between `dir` and `rel`'s file is a real folder (or missing), never a symlink.
+bool real_folders_along(const fs::path& dir, const fs::path& rel) {
+  fs::path at = dir;
+  for (const fs::path& part : rel.parent_path()) {
+    at /= part;
+    std::error_code ec;
+    const auto status = fs::symlink_status(at, ec);
+    if (ec || !fs::exists(status)) return true;  // nothing further to follow
+    if (!fs::is_directory(status)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool real_folder(const fs::path& dir, const std::string& rel_dir) {
+  if (rel_dir.empty()) return true;
+  if (!plain_relative(rel_dir) || !real_folders_along(dir, fs::path(rel_dir) / "x")) return false;
+  std::error_code ec;
+  return fs::is_directory(fs::symlink_status(dir / rel_dir, ec));
+}
+
+bool plain_relative(std::string_view rel) {
+  if (rel.empty() || rel.front() == '/' || rel.ends_with(".jsonl")) return false;
+  size_t start = 0;
+  while (start <= rel.size()) {
+    const size_t end = std::min(rel.find('/', start), rel.size());
+    const std::string_view part = rel.substr(start, end - start);
+    if (part.empty() || part.front() == '.') return false;  // also "." and ".."
+    start = end + 1;
+  }
+  return true;
+}
+
+Status make_subfolders(const fs::path& dir, const fs::path& rel_dir) {
+  if (rel_dir.empty()) return Ok{};
+  if (!plain_relative(rel_dir.generic_string())) {
+    return make_error(ErrorKind::refused, fmt::format("{} is not a plain folder path under the "
+                                                      "output folder",
+                                                      rel_dir.string()));
+  }
+  fs::path at = dir;
+  for (const fs::path& part : rel_dir) {
+    at /= part;
+    std::error_code made, seen;
+    fs::create_directory(at, made);  // mkdir(2): an existing name, even a symlink, stays as is
+    const auto status = fs::symlink_status(at, seen);
+    if (fs::is_directory(status)) continue;
+    const std::string why = fs::is_symlink(status) ? "a symlink is in the way"
+                            : fs::exists(status)   ? "a file is in the way"
+                            : made                 ? made.message()
+                                                   : "it could not be made";
+    return make_error(ErrorKind::write,
+                      fmt::format("cannot make the folder {}: {}", at.string(), why));
+  }
+  return Ok{};
+}
+
+std::string folder_of(const std::string& rel) {
+  const size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
+
+RowFile row_file_state(const fs::path& dir, const std::string& file, std::uint64_t bytes,
+                       std::string_view in_folder) {
+  if (!plain_relative(file) || folder_of(file) != in_folder || !real_folders_along(dir, file)) {
     return RowFile::foreign;  // not a plain name, or hidden (temp, lock), or a manifest
   }
   std::error_code ec;
@@ -25,8 +92,10 @@ RowFile row_file_state(const fs::path& dir, const std::string& file, std::uint64
   return fs::file_size(dir / file, ec) == bytes && !ec ? RowFile::intact : RowFile::foreign;
 }
 
-void remove_pending_outputs(const fs::path& dir, const std::string& stem) {
-  if (stem.empty() || stem.front() == '.' || stem.find('/') != std::string::npos) return;
+void remove_pending_outputs(const fs::path& dir, const std::string& stem,
+                            std::string_view in_folder) {
+  if (!plain_relative(stem) || folder_of(stem) != in_folder || !real_folders_along(dir, stem))
+    return;
   for (const char* ext : {".jpg", ".png", ".webp"}) {
     std::error_code ec;
     if (fs::is_regular_file(fs::symlink_status(dir / (stem + ext), ec)))
@@ -48,6 +117,10 @@ void NameBook::own(const std::string& key, const std::string& file_name) {
   const std::string stem = name_key(fs::path(file_name).stem().string());
   key_file_[key] = file_name;
   stem_owner_[stem] = key;
+}
+
+void NameBook::reserve(const std::string& name) {
+  folder_stems_.insert(name_key(fs::path(name).stem().string()));
 }
 
 std::string NameBook::owned_file(const std::string& key) const {
@@ -74,6 +147,36 @@ std::string NameBook::claim(const std::string& key, const std::string& wanted) {
   }
   stem_owner_[name_key(stem)] = key;
   return stem;
+}
+
+NameBook& NameTree::book(const std::string& rel_dir) {
+  auto it = books_.find(rel_dir);
+  if (it != books_.end()) return it->second;
+  const fs::path dir = root_ / rel_dir;
+  std::error_code ec;
+  // A folder reached through a symlink is not read: nothing will be written there.
+  const bool readable = !root_.empty() && real_folder(root_, rel_dir) &&
+                        fs::is_directory(fs::symlink_status(dir, ec));
+  return books_.emplace(rel_dir, readable ? NameBook(dir) : NameBook()).first->second;
+}
+
+void NameTree::own(const std::string& key, const std::string& rel_file) {
+  const fs::path rel(rel_file);
+  book(rel.parent_path().generic_string()).own(key, rel.filename().string());
+}
+
+void NameTree::reserve_folder(const std::string& rel_dir) {
+  fs::path parent;
+  for (const fs::path& part : fs::path(rel_dir)) {
+    book(parent.generic_string()).reserve(part.string());
+    parent /= part;
+  }
+}
+
+std::string NameTree::claim(const std::string& key, const std::string& rel_dir,
+                            const std::string& wanted) {
+  const std::string stem = book(rel_dir).claim(key, wanted);
+  return rel_dir.empty() ? stem : rel_dir + "/" + stem;
 }
 
 }  // namespace thumbfetch

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "thumbfetch/util/error.hpp"
+
 namespace thumbfetch {
 
 class NameBook {
@@ -30,6 +32,10 @@ class NameBook {
   // taken too). Recorded, so the next claim by another key sees it taken.
   std::string claim(const std::string& key, const std::string& wanted);
 
+  // A name another thing in the folder will have (a subfolder to be made), as a file found
+  // there: never given to an item.
+  void reserve(const std::string& name);
+
   // The file `key` owned according to the manifest ("" when none).
   std::string owned_file(const std::string& key) const;
 
@@ -41,17 +47,61 @@ class NameBook {
   std::unordered_multiset<std::string> folder_stems_;        // lowercase stems of files present
 };
 
+// --mirror-tree: names in a tree of folders under the output folder, one NameBook per folder (a
+// clash is resolved within its folder, as without the tree). A name is a relative path made only
+// of the input's own path components below its root ("a/b/c"); plain_relative() refuses any
+// other, and make_subfolders() reaches a folder only through real folders, never a symlink.
+class NameTree {
+ public:
+  // Folders are read when first named, each only through real folders under `root`.
+  explicit NameTree(std::filesystem::path root) : root_(std::move(root)) {}
+  NameTree() = default;  // an empty folder
+
+  // The manifest says `key` owns `rel_file` ("a/b/photo.jpg").
+  void own(const std::string& key, const std::string& rel_file);
+  // Each folder along `rel_dir` ("a/b") will be made: its name is taken in its parent, so no
+  // thumbnail there gets a name a folder needs ("x.jpg/" beside x.png -> x.jpg).
+  void reserve_folder(const std::string& rel_dir);
+  // The relative stem `key` writes under in `rel_dir` ("" for the top): "a/b/photo".
+  std::string claim(const std::string& key, const std::string& rel_dir, const std::string& wanted);
+
+ private:
+  NameBook& book(const std::string& rel_dir);
+
+  std::filesystem::path root_;
+  std::unordered_map<std::string, NameBook> books_;  // rel_dir -> its names
+};
+
+// True for a relative path of plain components: none empty, ".", ".." or hidden (ours: temp,
+// lock), not absolute, not a manifest.
+bool plain_relative(std::string_view rel);
+
+// True when `rel_dir` is a plain relative path and each of its folders under `dir` is a real
+// folder (none a symlink); true for "" (the folder itself).
+bool real_folder(const std::filesystem::path& dir, const std::string& rel_dir);
+
+// Makes the folders of `rel_dir` under `dir`, one mkdir at a time. A component already there
+// must be a real folder: a symlink (perhaps pointing out of `dir`) or a file is in the way and is
+// never followed or replaced.
+Status make_subfolders(const std::filesystem::path& dir, const std::filesystem::path& rel_dir);
+
 // What became of a file an earlier run's manifest row names: a plain name in the folder that is
 // gone (the name is free again), or there with the size the row recorded (still ours), or there
 // with another size, or not a plain name at all (someone else's now, or a row edited to point
 // elsewhere: never to be owned, replaced or removed).
 enum class RowFile { gone, intact, foreign };
+// `in_folder`: the folder under `dir` the file must be in ("" for a plain name, as fetch and run
+// write; "a/b" for --mirror-tree), so a row edited to name a file elsewhere is never ours.
 RowFile row_file_state(const std::filesystem::path& dir, const std::string& file,
-                       std::uint64_t bytes);
+                       std::uint64_t bytes, std::string_view in_folder = {});
 
 // Removes what a killed run may have written under `stem` in `dir` just before it died (a
 // "pending" row names it): regular files STEM.jpg, STEM.png, STEM.webp.
-void remove_pending_outputs(const std::filesystem::path& dir, const std::string& stem);
+void remove_pending_outputs(const std::filesystem::path& dir, const std::string& stem,
+                            std::string_view in_folder = {});
+
+// The folder part of a relative name: "a/b" for "a/b/c.jpg", "" for "c.jpg".
+std::string folder_of(const std::string& rel);
 
 // "photo" from "photo.jpg", lowercase, as names are compared.
 std::string name_key(std::string_view stem);

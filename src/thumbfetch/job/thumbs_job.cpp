@@ -53,19 +53,41 @@ void check_inputs_exist(const std::vector<fs::path>& inputs) {
   }
 }
 
-bool output_intact(const ThumbsRow& row, const fs::path& dir) {
-  if (row.status != "ok" || row.file.empty() || row.file.find('/') != std::string::npos)
-    return false;
+// The row's thumbnail is whole, in the folder the item writes to (`rel_dir`).
+bool output_intact(const ThumbsRow& row, const fs::path& dir, const std::string& rel_dir) {
+  return row.status == "ok" && row_file_state(dir, row.file, row.bytes, rel_dir) == RowFile::intact;
+}
+
+// The folder an input found under `root` sits in, relative to it ("a/b"; "" at the top).
+std::string rel_dir_under(const fs::path& root, const fs::path& input) {
+  // The scan builds each path as root / ...: the prefix is the root as given.
+  const std::string parent = input.parent_path().generic_string();
+  const std::string top = root.generic_string();
+  if (!parent.starts_with(top)) return {};
+  std::string rel = parent.substr(top.size());
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  return rel;
+}
+
+// A root's own name ("photos" for ./photos/ or /x/photos), for several mirrored roots.
+std::string root_name(const fs::path& root) {
   std::error_code ec;
-  const auto size = fs::file_size(dir / row.file, ec);
-  return !ec && size == row.bytes;
+  fs::path abs = fs::absolute(root, ec).lexically_normal();
+  if (!abs.has_filename()) abs = abs.parent_path();
+  return abs.filename().string();
+}
+
+std::string joined(const std::string& a, const std::string& b) {
+  return a.empty() ? b : b.empty() ? a : a + "/" + b;
 }
 
 // Resume: the row says this input, unchanged, was thumbnailed with these options, and the
 // thumbnail is still there whole.
-bool already_done(const ThumbsRow& row, const fs::path& input, const InputStamp& stamp,
-                  const std::string& fingerprint, const fs::path& dir) {
-  if (row.options != fingerprint || !output_intact(row, dir)) return false;
+bool already_done(const ThumbsRow& row, const ThumbsItem& item, const std::string& fingerprint,
+                  const fs::path& dir) {
+  const fs::path& input = item.job.input;
+  const InputStamp& stamp = item.stamp;
+  if (row.options != fingerprint || !output_intact(row, dir, item.rel_dir)) return false;
   if (row.stamp == stamp) return true;
   // Touched or copied, perhaps not changed: the content decides.
   return !row.input_sha256.empty() && file_sha256(input) == row.input_sha256;
@@ -88,6 +110,11 @@ const char* status_word(ThumbResult::State s) {
 ThumbsJob ThumbsJob::plan(ThumbsConfig config, std::stop_token stop) {
   std::vector<StageTime> stages;
   StageTimer timer(stages, "plan");
+  if (config.mirror_tree && config.recursive == Recursive::no) {
+    // A tree is what -r reads; without it there is nothing to mirror, and a flat result the
+    // user did not ask for is a surprise found only after the work.
+    throw SetupError("--mirror-tree keeps the folder tree that -r reads: give -r as well");
+  }
   check_inputs_exist(config.inputs);
   if (config.worker_exe.empty()) config.worker_exe = fs::read_symlink("/proc/self/exe");
   // Thumbnails are never inputs: a recursive scan skips any folder another thumbs or run
@@ -96,7 +123,18 @@ ThumbsJob ThumbsJob::plan(ThumbsConfig config, std::stop_token stop) {
     std::error_code ec;
     return fs::exists(dir / kThumbsManifestName, ec) || fs::exists(dir / kRunManifestName, ec);
   };
-  std::vector<fs::path> inputs = collect_inputs(config.inputs, config.recursive, output_folder);
+  std::vector<Found> inputs;
+  const bool several = config.inputs.size() > 1;
+  for (const fs::path& root : config.inputs) {
+    std::error_code ec;
+    const bool tree = config.mirror_tree && fs::is_directory(root, ec);
+    // Several roots: each under its own name, so two trees never mix.
+    const std::string prefix = tree && several ? root_name(root) : "";
+    for (fs::path& p : collect_inputs({root}, config.recursive, output_folder)) {
+      std::string rel = tree ? joined(prefix, rel_dir_under(root, p)) : "";
+      inputs.push_back({std::move(p), std::move(rel)});
+    }
+  }
   if (inputs.empty()) {
     throw NothingToDo(fmt::format("no image files in the inputs given{}",
                                   config.recursive == Recursive::yes
@@ -111,35 +149,49 @@ ThumbsJob ThumbsJob::plan(ThumbsConfig config, std::stop_token stop) {
   return job;
 }
 
-void ThumbsJob::plan_items(const std::vector<fs::path>& inputs) {
+void ThumbsJob::plan_items(const std::vector<Found>& inputs) {
   const fs::path& dir = folder_.path();
   previous_ = load_thumbs_manifest(dir);
   std::unordered_map<std::string, long> by_key;
-  NameBook names(dir);
+  NameTree names(dir);
   std::set<fs::path> our_outputs;  // never taken as inputs
   for (size_t r = 0; r < previous_.size(); ++r) {
     by_key[previous_[r].input] = static_cast<long>(r);
     const ThumbsRow& row = previous_[r];
     // A thumbnail replaced by someone else (another size) is theirs now: not ours to own.
-    if (row.status == "ok" && row_file_state(dir, row.file, row.bytes) != RowFile::foreign) {
+    // (Any folder of the tree: owning a name only keeps other items off it.)
+    if (row.status == "ok" &&
+        row_file_state(dir, row.file, row.bytes, folder_of(row.file)) != RowFile::foreign) {
       names.own(row.input, row.file);
       our_outputs.insert(resolved(dir / row.file));
     } else if (row.status == "pending" && !row.stem.empty()) {
       names.own(row.input, row.stem + ".pending");  // the stem it was writing under is its own
     }
   }
+  for (const Found& found : inputs) {
+    if (!found.rel_dir.empty() && plain_relative(found.rel_dir))
+      names.reserve_folder(found.rel_dir);
+  }
   const std::string fingerprint = options_fingerprint(config_.options);
   std::unordered_set<std::string> seen;
-  for (const fs::path& in : inputs) {
+  for (const auto& [in, rel_dir] : inputs) {
     ThumbsItem item;
     item.key = input_key(in);
     if (!seen.insert(item.key).second || our_outputs.contains(resolved(in))) continue;
     item.stamp = stamp_of(in);
-    item.job = {in, dir / names.claim(item.key, wanted_stem(in))};
+    item.rel_dir = rel_dir;
+    if (!rel_dir.empty() && !plain_relative(rel_dir)) {
+      // A hidden folder (".cache"): its name is the kind the output folder keeps for its own.
+      item.refused = make_error(ErrorKind::refused,
+                                fmt::format("the folder {} is hidden (not mirrored)", rel_dir));
+    } else {
+      item.rel_stem = names.claim(item.key, rel_dir, wanted_stem(in));
+    }
+    item.job = {in, dir / item.rel_stem};
     if (auto it = by_key.find(item.key); it != by_key.end()) item.previous = it->second;
     if (item.previous >= 0) {
       const ThumbsRow& row = previous_[item.previous];
-      item.skip = config_.skip_existing && already_done(row, in, item.stamp, fingerprint, dir);
+      item.skip = config_.skip_existing && already_done(row, item, fingerprint, dir);
     }
     items_.push_back(std::move(item));
   }
@@ -157,7 +209,7 @@ ThumbsRow ThumbsJob::pending_row(size_t i) const {
   ThumbsRow row;
   row.input = items_[i].key;
   row.status = "pending";
-  row.stem = items_[i].job.output_stem.filename().string();
+  row.stem = items_[i].rel_stem;
   row.stamp = items_[i].stamp;
   row.options = options_fingerprint(config_.options);
   return row;
@@ -179,7 +231,7 @@ ThumbsRow ThumbsJob::row_for(size_t i) const {
   row.status = r.state == ThumbResult::State::done ? "ok" : "failed";
   row.seconds = r.seconds;
   if (r.state == ThumbResult::State::done) {
-    row.file = r.done.output.filename().string();
+    row.file = item.rel_stem + r.done.output.extension().string();
     row.width = r.done.size.width;
     row.height = r.done.size.height;
     row.bytes = r.done.bytes;
@@ -219,12 +271,21 @@ void ThumbsJob::settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobOb
 void ThumbsJob::remove_old_output(size_t i) const {
   if (items_[i].previous < 0) return;
   const ThumbsRow& row = previous_[items_[i].previous];
-  if (row.status == "pending") return remove_pending_outputs(folder_.path(), row.stem);
+  // Only in the folder the item writes to now: never a file a row was edited to point at.
+  const std::string& rel_dir = items_[i].rel_dir;
+  if (row.status == "pending") return remove_pending_outputs(folder_.path(), row.stem, rel_dir);
   if (row.status == "ok" &&
-      row_file_state(folder_.path(), row.file, row.bytes) == RowFile::intact) {
+      row_file_state(folder_.path(), row.file, row.bytes, rel_dir) == RowFile::intact) {
     std::error_code ec;
     fs::remove(folder_ / row.file, ec);
   }
+}
+
+// --mirror-tree: the item's folder, made now (mkdir, never through a symlink), or why not.
+std::optional<Error> ThumbsJob::prepare(size_t i) const {
+  if (items_[i].refused) return items_[i].refused;
+  if (auto st = make_subfolders(folder_.path(), items_[i].rel_dir); !st) return st.error();
+  return std::nullopt;
 }
 
 void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
@@ -252,6 +313,12 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
       continue;
     }
     if (!cancel.is_set()) {
+      if (auto refused = prepare(i)) {
+        ThumbResult failed;
+        failed.error = std::move(*refused);
+        settle(i, std::move(failed), manifest, observer, space);
+        continue;
+      }
       // Hashed here, on the submitting thread, while the workers decode earlier images.
       // (Not one the thumbnailer refuses unread for its size: hashing it would read it all.)
       if (items_[i].stamp.bytes <= max_input_bytes(config_.options)) {
@@ -272,6 +339,14 @@ Status ThumbsJob::commit() {
   StageTimer timer(stages_, "commit");
   // Temp files of a killed run's workers that were still dying when this run began.
   remove_stale_temp_files(folder_.path());
+  std::set<std::string> subfolders;
+  for (const ThumbsItem& item : items_) {
+    if (!item.rel_dir.empty() && !item.refused) subfolders.insert(item.rel_dir);
+  }
+  for (const std::string& rel : subfolders) {
+    // Only real folders: never one a symlink leads to.
+    if (real_folder(folder_.path(), rel)) remove_stale_temp_files(folder_ / rel);
+  }
   std::unordered_set<std::string_view> in_run;
   for (const ThumbsItem& item : items_) in_run.insert(item.key);
   JsonlFile manifest(folder_ / kThumbsManifestName);

@@ -38,16 +38,22 @@ struct ThumbsConfig {
   double timeout_seconds = 120;      // processes only; 0: none
   std::filesystem::path worker_exe;  // processes; default: this executable
   bool skip_existing = false;        // resume: skip inputs already done with these options
+  // With -r: IN/a/b/c.jpg -> OUT/a/b/c.jpg (OUT/IN's name/a/b/c.jpg when several inputs are
+  // given) instead of all in OUT; without -r a SetupError.
+  bool mirror_tree = false;
   WaitForLock wait = WaitForLock::no;
   std::string command = "thumbfetch thumbs";  // shown to a second run by the folder lock
 };
 
 struct ThumbsItem {
-  std::string key;     // absolute, normalised input path
-  ThumbJob job;        // input and output stem
-  InputStamp stamp;    // of the input when planned
-  bool skip = false;   // already done (resume)
-  long previous = -1;  // index of its row in the previous manifest, -1 when none
+  std::string key;               // absolute, normalised input path
+  ThumbJob job;                  // input and output stem
+  InputStamp stamp;              // of the input when planned
+  bool skip = false;             // already done (resume)
+  std::string rel_dir;           // --mirror-tree: its folder under the output ("a/b")
+  std::string rel_stem;          // its name relative to the output folder ("a/b/c")
+  std::optional<Error> refused;  // a folder path that cannot be mirrored: failed, not run
+  long previous = -1;            // index of its row in the previous manifest, -1 when none
 };
 
 class ThumbsJob {
@@ -76,7 +82,12 @@ class ThumbsJob {
  private:
   ThumbsJob(ThumbsConfig config, OutputFolder folder)
       : config_(std::move(config)), folder_(std::move(folder)) {}
-  void plan_items(const std::vector<std::filesystem::path>& inputs);
+  struct Found {
+    std::filesystem::path path;
+    std::string rel_dir;
+  };
+  void plan_items(const std::vector<Found>& inputs);
+  std::optional<Error> prepare(size_t i) const;
   ThumbsRow row_for(size_t i) const;
   ThumbsRow pending_row(size_t i) const;
   void settle(size_t i, ThumbResult r, JsonlFile& manifest, const JobObserver& observer,

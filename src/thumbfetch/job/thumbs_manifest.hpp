@@ -1,12 +1,13 @@
 #pragma once
 // DIR/thumbs.jsonl: what each thumbnail in an output folder was made from and how. One JSON
-// object per input: input (its absolute path: the key), file (the thumbnail's name in DIR),
-// status (ok | failed), input_bytes, input_mtime_ns and input_sha256 (which version of the input
-// it was made from), options (the fingerprint of every setting that changes the output bytes),
-// width, height, bytes, decoder, seconds, error_kind, error. Resume skips an input only when its
-// row is ok, its thumbnail is there with its size, the options are the same and the input is
-// the same (size and mtime, or failing those its content hash). A "pending" row is appended as
-// an input is handed to a worker, so a thumbnail written just before a kill -9 is known as ours.
+// object per input: input (its absolute path: the key), file (the thumbnail's name in DIR; with
+// --mirror-tree its path relative to DIR, "a/b/c.jpg"), status (ok | failed), input_bytes,
+// input_mtime_ns and input_sha256 (which version of the input it was made from), options (the
+// fingerprint of every setting that changes the output bytes), width, height, bytes, decoder,
+// seconds, error_kind, error. Resume skips an input only when its row is ok, its thumbnail is there
+// with its size, the options are the same and the input is the same (size and mtime, or failing
+// those its content hash). A "pending" row is appended as an input is handed to a worker, so a
+// thumbnail written just before a kill -9 is known as ours.
 
 #include <cstdint>
 #include <filesystem>
@@ -27,9 +28,9 @@ struct InputStamp {
 
 struct ThumbsRow {
   std::string input;   // absolute, normalised path: the key
-  std::string file;    // thumbnail name in the folder ("" when none)
+  std::string file;    // thumbnail name in the folder, "a/b/c.jpg" in a mirrored tree ("": none)
   std::string status;  // "ok", "failed", or "pending": handed to a worker, not settled yet
-  std::string stem;    // pending: the name planned for it (a run killed then may have written it)
+  std::string stem;    // pending: the name planned for it (a killed run may have written it)
   InputStamp stamp;
   std::string input_sha256;
   std::string options;  // options_fingerprint()
