@@ -93,21 +93,39 @@ def test_thumbs_on_a_full_disk_raise_enospc_once_with_the_rows(corpus20, tmp_pat
         assert not [p for p in os.listdir(out) if p.startswith(".") and p != ".thumbfetch.lock"]
 
 
+def leave_room_for(disk, size):
+    """Fills `disk` up to `size` bytes of free room."""
+    room = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    with open(os.path.join(disk, "filler"), "wb") as f:
+        f.write(b"\0" * max(0, room - size))
+
+
 def test_fetch_on_a_full_disk_raise_enospc_and_name_not_started_rows(server, tmp_path):
     links = server.links()
     with small_disk() as disk:
         # Room for a few of the images, not for all.
         first = thumbfetch.fetch(links[:1], tmp_path / "probe", progress=False)
-        filler = os.path.join(disk, "filler")
-        room = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
-        with open(filler, "wb") as f:
-            f.write(b"\0" * max(0, room - 3 * int(first.loc[0, "bytes"])))
+        leave_room_for(disk, 3 * int(first.loc[0, "bytes"]))
         with pytest.raises(OSError) as caught:
             thumbfetch.fetch(links, os.path.join(disk, "images"), jobs=1, progress=False)
         assert caught.value.errno == errno.ENOSPC
         frame = caught.value.result
         check_not_started_rows(frame, frame.attrs["summary"])
         assert (frame["status"] != "failed").all()  # a full disk is no item's failure
+
+
+def test_run_on_a_full_disk_raise_enospc_and_name_not_started_rows(server, tmp_path):
+    links = server.links()
+    with small_disk() as disk:
+        first = thumbfetch.fetch(links[:1], tmp_path / "probe", progress=False)
+        leave_room_for(disk, 3 * int(first.loc[0, "bytes"]))
+        with pytest.raises(OSError) as caught:
+            thumbfetch.run(links, os.path.join(disk, "out"), jobs=1, workers=1, size=(1024, 1024),
+                           format="png", progress=False)
+        assert caught.value.errno == errno.ENOSPC
+        frame = caught.value.result
+        check_not_started_rows(frame, frame.attrs["summary"])
+        assert (frame["status"] != "failed").all()
 
 
 def test_a_run_with_room_says_no_full_disk(corpus, tmp_path):
