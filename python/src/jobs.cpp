@@ -308,7 +308,7 @@ py::dict bench(const py::object& urls, const Call& call) {
   Status written = Ok{};
   if (!flags.report_dir.empty()) {
     written = write_report_dir(out->report, flags.report_dir, output_images(out->thumbnails));
-    about["report"] = (flags.report_dir / "index.html").string();
+    about["report"] = path_str(flags.report_dir / "index.html");
   }
   if (!written) throw SetupError("cannot write the report: " + written.error().message);
   return py::dict("rows"_a = bench_rows(out->report), "summary"_a = about);
