@@ -14,6 +14,7 @@
 #include "thumbfetch/cli/bench_flags.hpp"
 #include "thumbfetch/cli/checks.hpp"
 #include "thumbfetch/cli/fetch_flags.hpp"
+#include "thumbfetch/cli/out_of_space.hpp"
 #include "thumbfetch/cli/thumb_flags.hpp"
 #include "thumbfetch/job/bench.hpp"
 #include "thumbfetch/job/setup_error.hpp"
@@ -71,17 +72,24 @@ GivenUrls given_urls(const py::iterable& items, const std::string& function) {
   return given;
 }
 
+bool is_path(const py::handle& item) {
+  return py::isinstance<py::str>(item) || py::isinstance<py::bytes>(item) ||
+         py::hasattr(item, "__fspath__");
+}
+
 std::vector<fs::path> given_paths(const py::object& items, const std::string& function) {
   const py::module_ os = py::module_::import("os");
   auto path_of = [&](const py::handle& item) {
-    if (!py::isinstance<py::str>(item) && !py::hasattr(item, "__fspath__")) {
+    if (!is_path(item)) {
       throw py::type_error(
-          fmt::format("{}(): inputs must be paths (str or os.PathLike), not {}", function,
+          fmt::format("{}(): inputs must be paths (str, bytes or os.PathLike), not {}", function,
                       py::str(item.get_type().attr("__name__")).cast<std::string>()));
     }
-    return fs::path(os.attr("fspath")(item).cast<std::string>());
+    // The bytes of the name (os.fsencode), so a name that is not UTF-8 gets through as str
+    // ("caf\udce9.jpg") or bytes.
+    return fs::path(os.attr("fsencode")(item).cast<std::string>());
   };
-  if (py::isinstance<py::str>(items) || py::hasattr(items, "__fspath__")) return {path_of(items)};
+  if (is_path(items)) return {path_of(items)};
   std::vector<fs::path> paths;
   if (!py::isinstance<py::iterable>(items)) {
     throw py::type_error(fmt::format("{}(): inputs must be a path or a list of paths", function));
@@ -97,9 +105,11 @@ Tally with_refused(Tally tally, const std::vector<RefusedUrl>& refused) {
 }
 
 // {"rows", "summary"}; a manifest that could not be rewritten is a warning (the run's files
-// and its appended rows are there).
-py::dict outcome(py::list rows, py::dict summary, const Status& committed) {
-  if (!committed) {
+// and its appended rows are there), unless for the full disk the summary already reports (the
+// package raises OSError(ENOSPC) for it, as the command prints one message).
+py::dict outcome(py::list rows, py::dict summary, const Status& committed,
+                 const std::optional<Error>& out_of_space) {
+  if (!committed && worth_reporting(committed.error(), out_of_space)) {
     const std::string message = "cannot write the manifest: " + committed.error().message;
     if (PyErr_WarnEx(PyExc_RuntimeWarning, message.c_str(), 1) != 0) throw py::error_already_set();
   }
@@ -136,11 +146,12 @@ py::dict fetch(const py::iterable& urls, const std::string& out_dir, const Call&
         call.callbacks);
   }
   const FetchJob* done = job ? &*job : nullptr;
+  const std::optional<Error> full = done ? done->out_of_space() : std::nullopt;
   return outcome(
       fetch_rows(done, given.refused),
       summary(with_refused(done ? done->tally() : Tally{}, given.refused),
-              done ? done->stages() : std::vector<StageTime>{}, done && done->interrupted()),
-      committed);
+              done ? done->stages() : std::vector<StageTime>{}, done && done->interrupted(), full),
+      committed, full);
 }
 
 py::dict thumbs(const py::object& inputs, const std::string& out_dir, const Call& call) {
@@ -182,8 +193,9 @@ py::dict thumbs(const py::object& inputs, const std::string& out_dir, const Call
         committed = job->commit();
       },
       call.callbacks);
-  return outcome(thumbs_rows(*job), summary(job->tally(), job->stages(), job->interrupted()),
-                 committed);
+  return outcome(thumbs_rows(*job),
+                 summary(job->tally(), job->stages(), job->interrupted(), job->out_of_space()),
+                 committed, job->out_of_space());
 }
 
 namespace {
@@ -245,11 +257,12 @@ py::dict run(const py::iterable& urls, const std::string& out_dir, const Call& c
         call.callbacks);
   }
   const PipelineJob* done = job ? &*job : nullptr;
+  const std::optional<Error> full = done ? done->out_of_space() : std::nullopt;
   return outcome(
       run_rows(done, given.refused),
       summary(with_refused(done ? done->tally() : Tally{}, given.refused),
-              done ? done->stages() : std::vector<StageTime>{}, done && done->interrupted()),
-      committed);
+              done ? done->stages() : std::vector<StageTime>{}, done && done->interrupted(), full),
+      committed, full);
 }
 
 py::dict bench(const py::object& urls, const Call& call) {
@@ -296,7 +309,7 @@ py::dict bench(const py::object& urls, const Call& call) {
   Status written = Ok{};
   if (!flags.report_dir.empty()) {
     written = write_report_dir(out->report, flags.report_dir, output_images(out->thumbnails));
-    about["report"] = (flags.report_dir / "index.html").string();
+    about["report"] = path_str(flags.report_dir / "index.html");
   }
   if (!written) throw SetupError("cannot write the report: " + written.error().message);
   return py::dict("rows"_a = bench_rows(out->report), "summary"_a = about);
@@ -343,9 +356,11 @@ py::dict read_url_list(const std::string& path) {
   }
   py::list invalid;
   for (const InvalidUrlLine& bad : list->invalid) {
-    invalid.append(py::make_tuple(bad.line, bad.text, bad.reason));
+    invalid.append(py::make_tuple(bad.line, to_str(bad.text), to_str(bad.reason)));
   }
-  return py::dict("urls"_a = list->urls, "invalid"_a = invalid);
+  py::list urls;
+  for (const std::string& url : list->urls) urls.append(to_str(url));
+  return py::dict("urls"_a = urls, "invalid"_a = invalid);
 }
 
 }  // namespace thumbfetch::python

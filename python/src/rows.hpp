@@ -4,6 +4,8 @@
 
 #include <pybind11/pybind11.h>
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,13 @@
 #include "thumbfetch/report/bench_table.hpp"
 
 namespace thumbfetch::python {
+
+// Bytes that reach Python as str, never a UnicodeDecodeError after the work is done: a path as
+// os.fsdecode() shows it (a name that is not UTF-8, b"caf\xe9.jpg", is "caf\udce9.jpg", and
+// os.fsencode() gives the bytes back); any other text (URLs, a server's headers, messages that
+// quote them) as UTF-8 with the bytes that are not kept as surrogates ("surrogateescape").
+pybind11::str path_str(const std::filesystem::path& path);
+pybind11::str to_str(const std::string& bytes);
 
 // A URL the module refused before the job (not http(s), malformed): a failed row of its own,
 // as the command line reports a bad line of a URL list.
@@ -34,7 +43,9 @@ pybind11::list run_rows(const PipelineJob* job, const std::vector<RefusedUrl>& r
 pybind11::list bench_rows(const BenchReport& report);
 
 // ok, failed, skipped, not_started, the failures by kind, wall and CPU seconds of the run
-// stage, every stage's wall time, interrupted.
-pybind11::dict summary(const Tally& tally, const std::vector<StageTime>& stages, bool interrupted);
+// stage, every stage's wall time, interrupted, out_of_space (the first full-disk error's message
+// when a full disk stopped the run, else None).
+pybind11::dict summary(const Tally& tally, const std::vector<StageTime>& stages, bool interrupted,
+                       const std::optional<Error>& out_of_space);
 
 }  // namespace thumbfetch::python

@@ -18,11 +18,17 @@ Results are pandas DataFrames, one row per item (plain lists of dicts when panda
 with the run's summary in ``.attrs["summary"]`` (``.summary`` on a list). Per-item failures are
 rows (``status == "failed"``, ``error_kind``, ``error``), never exceptions; bad arguments raise
 ValueError or TypeError; set-up problems (an output folder that cannot be made or written, a
-folder locked by another run) raise ``thumbfetch.Error`` subclasses.
+folder locked by another run) raise ``thumbfetch.Error`` subclasses. Items a stopped run never
+did are rows with ``status == "not started"`` (``error_kind`` "cancelled"), as many as
+``summary["not_started"]``. A full disk stops the run as the command's does (what is done is
+kept, the manifest written) and then raises ``OSError(errno.ENOSPC, ...)`` once, with the rows
+in its ``result`` attribute and the first error in ``summary["out_of_space"]``; the same call
+resumes once there is room. Paths that are not UTF-8 come back as ``os.fsdecode`` shows them.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
@@ -121,6 +127,26 @@ def _frame(result: dict, columns: dict):
     return frame
 
 
+def _result(result: dict, columns: dict, function: str, out_dir):
+    """The rows; or, when a full disk stopped the run, OSError(ENOSPC) carrying them.
+
+    Raised, not warned: like Ctrl-C's KeyboardInterrupt, a full disk ends the whole run (the
+    command prints one message and exits 1), and a warning is easily filtered or scrolled past
+    while a notebook goes on with a partial table. The rows stay on the exception (``result``).
+    """
+    frame = _frame(result, columns)
+    summary = result["summary"]
+    first = summary.get("out_of_space")
+    if first:
+        error = OSError(errno.ENOSPC,
+                        f"no space left on device ({first}): stopped, {summary['not_started']} "
+                        f"not done; free some space and call thumbfetch.{function}() again to "
+                        f"resume", os.fsdecode(out_dir))
+        error.result = frame
+        raise error
+    return frame
+
+
 class _TqdmProgress:
     """A tqdm bar per stage, and the job's notes written above it."""
 
@@ -196,9 +222,9 @@ def fetch(urls: Iterable[str], out_dir: PathLike, *, strategy: str = "async", jo
     An invalid URL is a failed row (refused); duplicates are fetched once.
     """
     options.update(strategy=strategy, jobs=jobs)
-    result = _call(_thumbfetch.fetch, _urls(urls), os.fspath(out_dir), progress=progress,
+    result = _call(_thumbfetch.fetch, _urls(urls), os.fsencode(out_dir), progress=progress,
                    options=options)
-    return _frame(result, FETCH_COLUMNS)
+    return _result(result, FETCH_COLUMNS, "fetch", out_dir)
 
 
 def thumbs(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, *,
@@ -212,9 +238,9 @@ def thumbs(inputs: Union[PathLike, Iterable[PathLike]], out_dir: PathLike, *,
     recursive: keep the folder tree), skip_existing, timeout, wait. One row per input.
     """
     options.update(size=size, strategy=strategy, jobs=jobs)
-    result = _call(_thumbfetch.thumbs, inputs, os.fspath(out_dir), progress=progress,
+    result = _call(_thumbfetch.thumbs, inputs, os.fsencode(out_dir), progress=progress,
                    options=options)
-    return _frame(result, THUMBS_COLUMNS)
+    return _result(result, THUMBS_COLUMNS, "thumbs", out_dir)
 
 
 def run(urls: Iterable[str], out_dir: PathLike, *, strategy: str = "async", jobs: int = 16,
@@ -226,9 +252,9 @@ def run(urls: Iterable[str], out_dir: PathLike, *, strategy: str = "async", jobs
     thumb_strategy, workers (None: the cores), thumb_timeout and keep_originals.
     """
     options.update(strategy=strategy, jobs=jobs, thumb_strategy=thumb_strategy, workers=workers)
-    result = _call(_thumbfetch.run, _urls(urls), os.fspath(out_dir), progress=progress,
+    result = _call(_thumbfetch.run, _urls(urls), os.fsencode(out_dir), progress=progress,
                    options=options)
-    return _frame(result, RUN_COLUMNS)
+    return _result(result, RUN_COLUMNS, "run", out_dir)
 
 
 def bench(urls: Optional[Iterable[str]] = None, *, serve: Optional[int] = None,
