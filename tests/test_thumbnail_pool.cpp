@@ -402,8 +402,8 @@ TEST(ThumbPool, AWorkerThatCrashesGarblesOrHangsIsReplacedAndOnlyItsImageFails) 
   for (const Case& c :
        {Case{"crash", "kill -KILL $$", ErrorKind::worker_crashed,
              "worker process killed by signal 9"},
-        Case{"garbled", "printf 'R nonsense\\n'; exec cat 1 1 >/dev/null", ErrorKind::worker_crashed,
-             "garbled answer"},
+        Case{"garbled", "printf 'R nonsense\\n'; exec cat 1 1 >/dev/null",
+             ErrorKind::worker_crashed, "garbled answer"},
         Case{"hang", "exec sleep 3600", ErrorKind::timeout, "took longer than 1 s"},
         // Lengths that add up past 2^64, a state that is none of ours, a thumbnail somewhere
         // else than beside its stem, a stray byte and then silence: each one garbled worker.

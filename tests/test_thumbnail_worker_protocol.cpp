@@ -73,7 +73,8 @@ TEST(WorkerProtocol, LengthsThatWouldWrapAreMalformed) {
 // A state, decoder or error kind that is none of ours is a garbled worker, not a value to cast.
 TEST(WorkerProtocol, UnknownStatesDecodersAndKindsAreMalformed) {
   for (std::string wire :
-       {"R 7 1 1 1 1 1 0 0 0 0 0\n", "R 2 1 1 1 1 1 0 0 0 0 0\n" /* skipped: never a worker's word */,
+       {"R 7 1 1 1 1 1 0 0 0 0 0\n",
+        "R 2 1 1 1 1 1 0 0 0 0 0\n" /* skipped: never a worker's word */,
         "R 0 1 1 1 1 1 9 0 0 0 0\n", "R 1 0 0 1 1 0 0 200 0 0 0\n", "R 0 1 1 1 1 1 0 0 0 0\n",
         "R 0 1 1 1 1 1 0 0 0 0 0 0\n", "R 0 1 x 1 1 1 0 0 0 0 0\n", "R 0 1 1 1 1 1 0 0 0 0 0 \n"}) {
     SCOPED_TRACE(wire);
@@ -82,7 +83,8 @@ TEST(WorkerProtocol, UnknownStatesDecodersAndKindsAreMalformed) {
       ADD_FAILURE() << "taken";
     } catch (const std::runtime_error& e) {
       // Only the two headers with a field too few or too many are refused for their count.
-      const bool count_case = wire == "R 0 1 1 1 1 1 0 0 0 0\n" || wire == "R 0 1 1 1 1 1 0 0 0 0 0 0\n";
+      const bool count_case =
+          wire == "R 0 1 1 1 1 1 0 0 0 0\n" || wire == "R 0 1 1 1 1 1 0 0 0 0 0 0\n";
       EXPECT_EQ(std::string(e.what()).find("field count") != std::string::npos, count_case)
           << e.what();
     }

@@ -11,7 +11,8 @@
 
 namespace thumbfetch {
 
-// A whole number within [lo, hi], refused with "must be between LO and HI" (no 300-digit bounds).
+// A number within [lo, hi], refused with "X is out of range: LO to HI" (no 300-digit bounds);
+// CLI11's conversion to the option's integer type refuses fractions.
 CLI::Validator whole_range(long long lo, long long hi);
 // A number within [lo, hi], the bounds printed as they were written.
 CLI::Validator number_range(double lo, double hi);

@@ -136,9 +136,13 @@ void Transfer::prepare(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &Transfer::on_progress);
   curl_easy_setopt(easy, CURLOPT_XFERINFODATA, this);
+  apply_tls(easy, p);
+}
+
+void apply_tls(CURL* easy, const FetchPolicy& p) {
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, p.insecure ? 0L : 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, p.insecure ? 0L : 2L);
-  // The same for every attempt of a run (a handle never serves two runs), so set only when given.
+  // The same for every request of a run (a handle never serves two runs), so set only when given.
   if (!p.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, p.ca_file.c_str());
 }
 

@@ -64,6 +64,10 @@ class CurlGlobal {
 // (50-100%), or the server's Retry-After when it gave one (capped by policy.retry_after_cap).
 double retry_delay_seconds(const FetchPolicy& policy, int retry, double retry_after_seconds);
 
+// --cacert and --insecure on a handle, as curl does them: the same for image downloads and the
+// Imgur API.
+void apply_tls(CURL* easy, const FetchPolicy& policy);
+
 // One item's download across its attempts. Must stay at one address while libcurl runs it
 // (its address is the handle's CURLOPT_PRIVATE and the callbacks' user data).
 class Transfer {

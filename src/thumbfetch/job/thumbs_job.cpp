@@ -117,7 +117,7 @@ ThumbsJob ThumbsJob::plan(ThumbsConfig config, std::stop_token stop) {
   }
   check_inputs_exist(config.inputs);
   if (config.worker_exe.empty()) config.worker_exe = fs::read_symlink("/proc/self/exe");
-  // Thumbnails are never inputs: a recursive scan skips any folder another thumbs or run
+  // Thumbnails are never inputs: a recursive scan skips any subfolder another thumbs or run
   // wrote into (`thumbs DIR -r -o DIR/thumbs`, then `-o DIR/small`), as well as this run's own.
   auto output_folder = [](const fs::path& dir) {
     std::error_code ec;

@@ -67,8 +67,8 @@ std::vector<ThumbsRow> load_thumbs_manifest(const std::filesystem::path& dir) {
       row.height = json_integer(j, "height", 0);
       row.bytes = json_integer(j, "bytes", std::uint64_t{0});
       row.decoder = j.value("decoder", "");
-      row.source_width = j.value("source_width", 0);
-      row.source_height = j.value("source_height", 0);
+      row.source_width = json_integer(j, "source_width", 0);
+      row.source_height = json_integer(j, "source_height", 0);
       row.seconds = j.value("seconds", 0.0);
       row.error_kind = j.value("error_kind", "");
       row.error = j.value("error", "");

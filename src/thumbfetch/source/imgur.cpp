@@ -93,6 +93,7 @@ class ImgurClient {
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(h, CURLOPT_USERAGENT, p.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_PROXY, p.proxy.empty() ? nullptr : p.proxy.c_str());  // --proxy
+    apply_tls(h, p);  // --cacert, --insecure
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(p.connect_timeout * 1000));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(p.total_timeout * 1000));
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -201,6 +202,7 @@ class Collector {
     out_.requests = requests_;
     if (q_.limit > 0 && static_cast<int>(out_.links.size()) > q_.limit) {
       out_.links.resize(static_cast<size_t>(q_.limit));
+      out_.meta.resize(out_.links.size());  // one item's metadata per link, always
     }
     if (out_.limit_reached) out_.limit_message = limit_message();
     return std::move(out_);

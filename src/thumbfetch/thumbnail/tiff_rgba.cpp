@@ -154,8 +154,9 @@ Result<Decoded> decode_tiff_rgba(std::string_view data, const ThumbOptions& opti
   MemoryFile file{data};
   Tiff tif = open_tiff(file);
   if (!tif) {
-    return make_error(ErrorKind::corrupt,
-                      "corrupt TIFF: " + (file.error.empty() ? "libtiff gave no reason" : file.error));
+    return make_error(
+        ErrorKind::corrupt,
+        "corrupt TIFF: " + (file.error.empty() ? "libtiff gave no reason" : file.error));
   }
   std::uint32_t width = 0, height = 0;
   std::uint16_t orientation = ORIENTATION_TOPLEFT;

@@ -1,7 +1,7 @@
 #include "thumbfetch/util/error.hpp"
 
-#include <cerrno>
 #include <fmt/format.h>
+#include <cerrno>
 
 namespace thumbfetch {
 

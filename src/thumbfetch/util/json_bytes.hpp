@@ -16,7 +16,6 @@ namespace thumbfetch {
 // U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
-
 // j[key] = bytes, plus j[key + "_hex"] when the bytes are not valid UTF-8.
 template <typename Json>
 void put_bytes(Json& j, const std::string& key, const std::string& bytes) {
