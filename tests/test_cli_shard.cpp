@@ -162,3 +162,34 @@ TEST(CliShard, FetchShardsMergeWithTheirFilesFromTheTop) {
               s.server.image_bytes(fs::path(file).filename().string()));
   }
 }
+
+TEST(CliShard, CountIsRefusedWithAShardAndQuietMeansQuiet) {
+  Served s(small_images(1));
+  const std::string out = (s.tmp / "out").string();
+  for (const char* command : {"run", "fetch"}) {
+    auto r = run_thumbfetch({command, "--urls", s.list(), "-o", out, "--shard", "0/2", "-n", "1"});
+    EXPECT_EQ(r.exit_code, kExitUsage) << command << r.err;
+    EXPECT_EQ(count_lines_with(r.err, "-n/--count"), 1) << r.err;  // one message
+    EXPECT_FALSE(fs::exists(s.tmp / "out" / "parts")) << command;
+  }
+  // One line, two shards: 1/2 holds none, and then it is done already; -q prints neither.
+  for (int i = 0; i < 2; ++i) {
+    auto r = run_thumbfetch({"run", "--urls", s.list(), "-o", out, "--shard", "1/2", "-q"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "") << i;
+  }
+}
+
+TEST(CliShard, AManifestThatCannotBeWrittenIsAFailureAndNoShardIsDone) {
+  Served s(small_images(2));
+  const fs::path part = s.tmp / "out" / "parts" / "0-of-1";
+  // A folder where the manifest goes: the commit's rename onto it fails.
+  fs::create_directories(part / "manifest.jsonl" / "x");
+  auto r = run_thumbfetch(
+      {"fetch", "--urls", s.list(), "-o", (s.tmp / "out").string(), "--shard", "0/1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("cannot write the manifest"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(part / "DONE"));
+  // The progress line names the shard's folder, not the root.
+  EXPECT_NE(r.out.find("into " + part.string()), std::string::npos) << r.out;
+}

@@ -9,12 +9,15 @@
 #include <map>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "support/temp_dir.hpp"
 #include "thumbfetch/job/setup_error.hpp"
 #include "thumbfetch/job/shard.hpp"
 #include "thumbfetch/job/shard_report.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/fd.hpp"
+#include "thumbfetch/util/json_bytes.hpp"
 
 using namespace thumbfetch;
 using namespace thumbfetch::test;
@@ -241,4 +244,74 @@ TEST(JobShard, MergeKeepsTheBestRowPerUrlAndRefusesMissingShards) {
       << merged;
   EXPECT_NE(merged.find(R"("error_kind":"not an image")"), std::string::npos) << merged;
   EXPECT_EQ(std::count(merged.begin(), merged.end(), '\n'), 2);
+}
+
+TEST(JobShard, ErrorKindsReadBackFromTheirNames) {
+  for (int k = 0; k <= static_cast<int>(ErrorKind::internal); ++k) {
+    const auto kind = static_cast<ErrorKind>(k);
+    EXPECT_EQ(error_kind_from_string(to_string(kind)), kind) << to_string(kind);
+  }
+  EXPECT_EQ(error_kind_from_string("no_space"), ErrorKind::no_space);
+  EXPECT_EQ(error_kind_from_string("network errors"), std::nullopt);
+  EXPECT_EQ(error_kind_from_string(""), std::nullopt);
+}
+
+TEST(JobShard, MergeTakesAFullDiskAsTemporaryAndAnUntrustedCertificateAsPermanent) {
+  TempDir tmp;
+  write_text(tmp / "list.txt", "http://h/a\nhttp://h/b\nhttp://h/c\nhttp://h/d\n");
+  const fs::path root = tmp / "out";
+  ShardTask t0 = ShardTask::begin(tmp / "list.txt", root, {0, 1});
+  fs::create_directories(t0.dir());
+  t0.record();
+  const std::string cert =
+      R"("status":"failed","error_kind":"network error","error":"certificate not trusted: x")";
+  write_text(
+      t0.dir() / "run.jsonl",
+      // a: a permanent failure beats the later full disk (another attempt may pass).
+      R"({"url":"http://h/a","status":"failed","error_kind":"not an image"})"
+      "\n"
+      R"({"url":"http://h/a","status":"failed","error_kind":"no space left on device"})"
+      "\n"
+      // b: a full disk alone is temporary.
+      R"({"url":"http://h/b","status":"failed","error_kind":"no space left on device"})"
+      "\n"
+      // c: an untrusted certificate is the same next time: it beats a connection error.
+      R"({"url":"http://h/c",)" +
+          cert + "}\n" +
+          R"({"url":"http://h/c","status":"failed","error_kind":"network error","error":"x"})"
+          "\n"
+          R"({"url":"http://h/d",)" +
+          cert + "}\n");
+  t0.finish({1, 2, 0, 4, true});
+  const MergeResult m = merge_shards(root, {});
+  EXPECT_EQ(m.urls, 4);
+  EXPECT_EQ(m.failed_permanent, 3);  // a, c, d
+  EXPECT_EQ(m.failed_temporary, 1);  // b
+  const std::string merged = read_file(root / kMergedManifest).value();
+  EXPECT_NE(merged.find(R"({"url":"http://h/a","status":"failed","error_kind":"not an image",)"),
+            std::string::npos)
+      << merged;
+  EXPECT_NE(merged.find(R"({"url":"http://h/c",)" + cert), std::string::npos) << merged;
+}
+
+TEST(JobShard, MergeRelocatesTheExactBytesOfAFileName) {
+  TempDir tmp;
+  write_text(tmp / "list.txt", "http://h/a\n");
+  const fs::path root = tmp / "out";
+  ShardTask t0 = ShardTask::begin(tmp / "list.txt", root, {0, 1});
+  fs::create_directories(t0.dir());
+  t0.record();
+  const std::string name = "a\xff.jpg";  // not UTF-8: the manifest keeps it in file_hex
+  write_text(t0.dir() / "run.jsonl",
+             R"({"url":"http://h/a","status":"ok","file":"a\ufffd.jpg","file_hex":")" +
+                 hex_bytes(name) + R"(","original":"originals/a.png"})" + "\n");
+  t0.finish({1, 2, 1, 0, true});
+  merge_shards(root, {});
+  std::ifstream in(root / kMergedManifest);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto row = nlohmann::ordered_json::parse(line);
+  EXPECT_EQ(get_bytes(row, "file"), "parts/0-of-1/" + name);
+  EXPECT_EQ(get_bytes(row, "original"), "parts/0-of-1/originals/a.png");
+  EXPECT_FALSE(row.contains("original_hex"));
 }

@@ -12,6 +12,7 @@
 
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
+#include "thumbfetch/job/tar_output.hpp"
 #include "thumbfetch/serve/image_server.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/sha256.hpp"
@@ -107,4 +108,75 @@ TEST(JobShardTar, ATarTheRunDoesNotOwnIsLeftAlone) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not one of this run's tars"), std::string::npos) << r.err;
   EXPECT_EQ(read_file(tmp / "out" / "00000.tar").value(), "the user's archive");
+}
+
+namespace {
+
+// DIR/run.jsonl with an ok row per file (the file holding its own name), as a finished run leaves
+// it; write_dataset_tars is then called on it directly.
+void finished_run(const fs::path& dir, const std::vector<std::string>& files) {
+  fs::create_directories(dir);
+  std::ofstream manifest(dir / "run.jsonl");
+  for (const std::string& f : files) {
+    std::ofstream(dir / f) << "thumbnail " << f;
+    manifest << nlohmann::json{{"url", "http://h/" + f}, {"status", "ok"}, {"file", f}}.dump()
+             << "\n";
+  }
+}
+
+std::vector<std::string> index_names(const fs::path& dir) {
+  return nlohmann::json::parse(read_file(dir / kTarIndex).value())["tars"]
+      .get<std::vector<std::string>>();
+}
+
+}  // namespace
+
+TEST(JobShardTar, TwoStemsWithTheSameKeyStayTwoSamples) {
+  TempDir tmp;
+  finished_run(tmp / "out", {"a.b.jpg", "a_b.jpg", "c.jpg"});
+  auto r = write_dataset_tars(tmp / "out", {.items_per_tar = 10});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  std::map<std::string, std::string> all;
+  for (auto& [n, bytes] : read_tar(tmp / "out" / "00000.tar")) {
+    EXPECT_FALSE(all.contains(n)) << n;
+    all[n] = bytes;
+  }
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_EQ(all["a_b.jpg"], "thumbnail a.b.jpg");  // manifest order: the first keeps the key
+  EXPECT_EQ(all["a_b_1.jpg"], "thumbnail a_b.jpg");
+  EXPECT_EQ(nlohmann::json::parse(all["a_b_1.json"])["key"], "a_b_1");
+  EXPECT_EQ(nlohmann::json::parse(all["a_b_1.json"])["url"], "http://h/a_b.jpg");
+}
+
+TEST(JobShardTar, ARerunThatPacksFewerTarsLeavesNoStaleTar) {
+  TempDir tmp;
+  const fs::path out = tmp / "out";
+  finished_run(out, {"a.jpg", "b.jpg", "c.jpg"});
+  ASSERT_TRUE(write_dataset_tars(out, {.items_per_tar = 1}).ok());
+  EXPECT_EQ(index_names(out), (std::vector<std::string>{"00000.tar", "00001.tar", "00002.tar"}));
+  auto r = write_dataset_tars(out, {.items_per_tar = 3});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->tars, 1);
+  EXPECT_EQ(read_tar(out / "00000.tar").size(), 6u);
+  EXPECT_FALSE(fs::exists(out / "00001.tar"));
+  EXPECT_FALSE(fs::exists(out / "00002.tar"));
+  EXPECT_EQ(index_names(out), std::vector<std::string>{"00000.tar"});
+}
+
+TEST(JobShardTar, ATarIsClaimedBeforeItIsRenamedIn) {
+  TempDir tmp;
+  const fs::path out = tmp / "out";
+  finished_run(out, {"a.jpg", "b.jpg"});
+  // The index cannot be written (a folder in its place): no tar may appear unclaimed, or every
+  // later run would take it for someone else's and refuse it.
+  fs::create_directories(out / kTarIndex / "x");
+  EXPECT_FALSE(write_dataset_tars(out, {.items_per_tar = 1}).ok());
+  EXPECT_FALSE(fs::exists(out / "00000.tar"));
+  fs::remove_all(out / kTarIndex);
+  // A stop after the claim and before the rename: the index names a tar that is not there.
+  std::ofstream(out / kTarIndex) << R"({"tars":["00000.tar","00001.tar"]})";
+  auto r = write_dataset_tars(out, {.items_per_tar = 1});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->tars, 2);
+  EXPECT_EQ(index_names(out), (std::vector<std::string>{"00000.tar", "00001.tar"}));
 }

@@ -57,8 +57,8 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   a.source.warn_ineffective();
   a.transfer.warn_ineffective();
   FetchConfig config = config_from(a, command);
-  const std::optional<ShardTask> shard = a.shard.begin(a.source.urls_file, a.out_dir);
-  if (shard && shard_needs_no_job(*shard, command)) return kExitOk;
+  const std::optional<ShardTask> shard = a.shard.begin(a.source, a.out_dir);
+  if (shard && shard_needs_no_job(*shard, command, a.quiet)) return kExitOk;
   if (shard) std::tie(config.source, config.out_dir) = std::pair(shard->source(), shard->dir());
   const double started = unix_seconds_now();
   CurlGlobal curl;  // before any thread starts
@@ -69,18 +69,21 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   if (shard) shard->record();
   if (!a.quiet) {
     fmt::print("fetching {} of {} links into {} ({} x{}{})\n", job.to_fetch(), job.urls().size(),
-               a.out_dir.string(), job.strategy_name(), job.concurrency(),
+               job.out_dir().string(), job.strategy_name(), job.concurrency(),
                a.transfer.per_host > 0 ? fmt::format(", {} per host", a.transfer.per_host) : "");
     std::fflush(stdout);
   }
   job.run(display.observer(), stop.token());
   display.finish();
-  if (auto st = job.commit(); !st && worth_reporting(st.error(), job.out_of_space())) {
-    fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
+  const Status committed = job.commit();
+  if (!committed && worth_reporting(committed.error(), job.out_of_space())) {
+    fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", committed.error().message);
   }
   const Tally& t = job.tally();
-  if (shard)
-    shard->finish({started, unix_seconds_now(), t.ok + t.skipped, t.failed, all_settled(job)});
+  if (shard) {  // no manifest, no record of the work: not DONE
+    shard->finish({started, unix_seconds_now(), t.ok + t.skipped, t.failed,
+                   all_settled(job) && committed.ok()});
+  }
   if (!a.quiet) print_summary(job);  // -q: failure lines only, as in thumbs; the exit code says
   if (job.out_of_space()) {
     print_out_of_space(*job.out_of_space(), job.not_started());
@@ -88,10 +91,10 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   }
   if (job.interrupted()) {
     fmt::print(stderr, "interrupted: {} links not started; manifest written to {}\n",
-               job.not_started(), (a.out_dir / kManifestName).string());
+               job.not_started(), (job.out_dir() / kManifestName).string());
     return kExitInterrupted;
   }
-  return job.tally().failed > 0 ? kExitSomeFailed : kExitOk;
+  return job.tally().failed > 0 || !committed ? kExitSomeFailed : kExitOk;
 }
 
 }  // namespace

@@ -77,8 +77,8 @@ void check_flags(const CLI::App& cmd, const RunArgs& a) {
 int run_pipeline(const CLI::App& cmd, const RunArgs& a, const std::string& command) {
   PipelineConfig config = config_from(a, command);
   check_flags(cmd, a);
-  const std::optional<ShardTask> shard = a.shard.begin(a.source.urls_file, a.out_dir);
-  if (shard && shard_needs_no_job(*shard, command)) return kExitOk;
+  const std::optional<ShardTask> shard = a.shard.begin(a.source, a.out_dir);
+  if (shard && shard_needs_no_job(*shard, command, a.quiet)) return kExitOk;
   if (shard) std::tie(config.source, config.out_dir) = std::pair(shard->source(), shard->dir());
   const double started = unix_seconds_now();
   CurlGlobal curl;  // before any thread starts
@@ -89,14 +89,17 @@ int run_pipeline(const CLI::App& cmd, const RunArgs& a, const std::string& comma
   if (shard) shard->record();
   job.run(display.observer(), stop.token());
   display.finish();
-  if (auto st = job.commit(); !st && worth_reporting(st.error(), job.out_of_space())) {
-    fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
+  const Status committed = job.commit();
+  if (!committed && worth_reporting(committed.error(), job.out_of_space())) {
+    fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", committed.error().message);
   }
   const Tally& t = job.tally();
-  const bool packed = !all_settled(job) || a.dataset.pack(job.out_dir(), a.keep_originals, a.quiet);
-  if (shard) {
-    shard->finish(
-        {started, unix_seconds_now(), t.ok + t.skipped, t.failed, all_settled(job) && packed});
+  // Packing reads the manifest: without a committed one there is nothing right to pack.
+  const bool packed =
+      !all_settled(job) || (committed && a.dataset.pack(job.out_dir(), a.keep_originals, a.quiet));
+  if (shard) {  // no manifest, no record of the work: not DONE
+    shard->finish({started, unix_seconds_now(), t.ok + t.skipped, t.failed,
+                   all_settled(job) && committed.ok() && packed});
   }
   const Tally& tally = job.tally();
   const TimeSpent time = job.run_time();
@@ -115,7 +118,7 @@ int run_pipeline(const CLI::App& cmd, const RunArgs& a, const std::string& comma
     fmt::print(stderr, "interrupted: run the same command again to resume\n");
     return kExitInterrupted;
   }
-  return tally.failed > 0 || !packed ? kExitSomeFailed : kExitOk;
+  return tally.failed > 0 || !packed || !committed ? kExitSomeFailed : kExitOk;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/cli/checks.hpp"
+
 namespace thumbfetch {
 
 void ShardFlags::add_to(CLI::App& command) {
@@ -22,24 +24,29 @@ void ShardFlags::add_to(CLI::App& command) {
       ->needs(env);
 }
 
-std::optional<ShardTask> ShardFlags::begin(const std::string& urls_file,
+std::optional<ShardTask> ShardFlags::begin(const SourceFlags& source,
                                            const std::filesystem::path& out_dir) const {
   if (shard.empty() && !from_env) return std::nullopt;
+  if (source.count > 0) {
+    conflict(from_env ? "--shard-from-env -n" : "--shard -n",
+             "-n/--count cannot cut a sharded list: give one of them");
+  }
   auto spec = from_env ? shard_from_env([](const char* name) { return std::getenv(name); }, count)
                        : parse_shard_spec(shard);
   if (!spec)
     throw CLI::ValidationError(from_env ? "--shard-from-env" : "--shard", spec.error().message);
-  return ShardTask::begin(urls_file, out_dir, *spec);
+  return ShardTask::begin(source.urls_file, out_dir, *spec);
 }
 
-bool shard_needs_no_job(const ShardTask& task, const std::string& command) {
+bool shard_needs_no_job(const ShardTask& task, const std::string& command, bool quiet) {
   if (task.done()) {
-    fmt::print("shard {} is done already ({})\n", shard_name(task.spec()), task.dir().string());
+    if (!quiet)
+      fmt::print("shard {} is done already ({})\n", shard_name(task.spec()), task.dir().string());
     return true;
   }
   if (!task.empty() || task.refused() > 0) return false;
   finish_empty_shard(task, command);
-  fmt::print("shard {} holds no line of the list: done\n", shard_name(task.spec()));
+  if (!quiet) fmt::print("shard {} holds no line of the list: done\n", shard_name(task.spec()));
   return true;
 }
 

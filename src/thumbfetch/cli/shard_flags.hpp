@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "thumbfetch/cli/fetch_flags.hpp"
 #include "thumbfetch/job/shard.hpp"
 
 namespace thumbfetch {
@@ -19,13 +20,14 @@ struct ShardFlags {
 
   void add_to(CLI::App& command);
   // The task, with its range read and checked; nullopt when the run is not sharded. Throws
-  // CLI::ValidationError for a bad --shard, SetupError for a refused resume.
-  std::optional<ShardTask> begin(const std::string& urls_file,
+  // CLI::ValidationError for a bad --shard or one given with -n (a shard is a part of the whole
+  // list, which -n would cut differently in every task), SetupError for a refused resume.
+  std::optional<ShardTask> begin(const SourceFlags& source,
                                  const std::filesystem::path& out_dir) const;
 };
 
 // True when the task has nothing to run: its shard is DONE already (a requeued task that had
-// finished), or its range holds no line (marked done here). Says so on stdout.
-bool shard_needs_no_job(const ShardTask& task, const std::string& command);
+// finished), or its range holds no line (marked done here). Says so on stdout unless `quiet`.
+bool shard_needs_no_job(const ShardTask& task, const std::string& command, bool quiet);
 
 }  // namespace thumbfetch

@@ -89,8 +89,9 @@ int run_thumbs(const CLI::App& cmd, const ThumbsArgs& args, const std::string& c
   Display display(args.quiet, args.verbose ? Display::Lines::every_item : Display::Lines::failures);
   job.run(display.observer(), stop.token());
   display.finish();
-  if (auto st = job.commit(); !st && worth_reporting(st.error(), job.out_of_space())) {
-    fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", st.error().message);
+  const Status committed = job.commit();
+  if (!committed && worth_reporting(committed.error(), job.out_of_space())) {
+    fmt::print(stderr, "thumbfetch: cannot write the manifest: {}\n", committed.error().message);
   }
   const Tally& tally = job.tally();
   const TimeSpent time = job.run_time();
@@ -112,7 +113,7 @@ int run_thumbs(const CLI::App& cmd, const ThumbsArgs& args, const std::string& c
     fmt::print(stderr, "thumbfetch: interrupted; run again with --skip-existing to resume\n");
     return kExitInterrupted;
   }
-  return tally.failed > 0 ? kExitSomeFailed : kExitOk;
+  return tally.failed > 0 || !committed ? kExitSomeFailed : kExitOk;
 }
 
 }  // namespace

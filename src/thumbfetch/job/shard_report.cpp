@@ -65,9 +65,9 @@ std::vector<BestRow> best_rows(const fs::path& manifest) {
     if (!j.is_object()) continue;  // a torn last line
     const std::string url = get_bytes(j, "url");
     if (url.empty()) continue;
-    const int rank =
-        row_rank(json_field<std::string>(j, "status", ""),
-                 json_field<std::string>(j, "error_kind", ""), json_field<long>(j, "http_code", 0));
+    const int rank = row_rank(
+        json_field<std::string>(j, "status", ""), json_field<std::string>(j, "error_kind", ""),
+        json_field<long>(j, "http_code", 0), json_field<std::string>(j, "error", ""));
     auto [it, fresh] = by_url.emplace(url, rows.size());
     if (fresh) {
       rows.push_back({std::move(j), rank});
@@ -125,27 +125,31 @@ int shard_count(const fs::path& root) {
       root.string(), kShardsFile));
 }
 
-bool is_temporary(const std::string& error_kind, long http_code) {
-  std::string k = ascii_lower(error_kind);
-  std::replace(k.begin(), k.end(), '_', ' ');
-  for (const char* word :
-       {"network", "timeout", "crash", "internal", "write", "cancel", "unreadable"}) {
-    if (k.find(word) != std::string::npos) return true;
+// A failure another attempt may cure. A certificate the server shows is the same next time
+// (transfer.cpp says "certificate not trusted" and does not retry it): permanent.
+bool is_temporary(ErrorKind kind, long http_code, const std::string& error) {
+  switch (kind) {
+    case ErrorKind::network:
+      return !error.starts_with("certificate not trusted");
+    case ErrorKind::http_status:
+      return http_code >= 500 || http_code == 429 || http_code == 408;
+    case ErrorKind::timeout:
+    case ErrorKind::no_space:
+    case ErrorKind::worker_crashed:
+    case ErrorKind::cancelled:
+      return true;
+    default:
+      return false;
   }
-  if (k == "io") return true;
-  if (k.find("http") != std::string::npos) {
-    return http_code >= 500 || http_code == 429 || http_code == 408 || http_code == 0;
-  }
-  return false;
 }
 
 // A row of shard `name` as the top of DIR sees it: its files' paths from DIR, and its shard.
 Json relocated(Json row, const std::string& name) {
-  for (const char* key : {"file", "original"}) {
-    const auto it = row.find(key);
-    if (it != row.end() && it->is_string() && !it->get<std::string>().empty()) {
-      *it = "parts/" + name + "/" + it->get<std::string>();
-    }
+  for (const std::string key : {"file", "original"}) {
+    const std::string bytes = get_bytes(row, key);  // the exact bytes: `_hex` when there
+    if (bytes.empty()) continue;
+    row.erase(key + "_hex");
+    put_bytes(row, key, "parts/" + name + "/" + bytes);
   }
   row["shard"] = name;
   return row;
@@ -258,12 +262,14 @@ std::string array_spec(const std::vector<int>& indices) {
   return out;
 }
 
-int row_rank(const std::string& status, const std::string& error_kind, long http_code) {
+int row_rank(const std::string& status, const std::string& error_kind, long http_code,
+             const std::string& error) {
   if (status == "ok" || status == "skipped") return 3;
   if (status != "failed") return 0;  // pending, cancelled
-  if (is_temporary(error_kind, http_code))
-    return ascii_lower(error_kind).find("cancel") != std::string::npos ? 0 : 1;
-  return 2;
+  const std::optional<ErrorKind> kind = error_kind_from_string(error_kind);
+  if (!kind) return 2;  // a kind this build does not know: an outcome, not one to redo
+  if (*kind == ErrorKind::cancelled) return 0;
+  return is_temporary(*kind, http_code, error) ? 1 : 2;
 }
 
 MergeResult merge_shards(const fs::path& root, const MergeOptions& options) {

@@ -48,9 +48,11 @@ ShardsOverview shard_overview(const std::filesystem::path& root);
 std::string array_spec(const std::vector<int>& indices);
 
 // One row's rank for "one row per URL": ok (3) beats a permanent failure (2) beats a temporary
-// one (1: network, timeout, HTTP 5xx/408/429, a crashed worker, a write or internal error);
-// a pending or cancelled row (0) is no outcome.
-int row_rank(const std::string& status, const std::string& error_kind, long http_code);
+// one (1: network but for an untrusted certificate, timeout, HTTP 5xx/408/429, a full disk, a
+// crashed worker); a pending or cancelled row (0) is no outcome. `error_kind` is parsed with
+// error_kind_from_string; `error` (the row's message) tells a certificate failure apart.
+int row_rank(const std::string& status, const std::string& error_kind, long http_code,
+             const std::string& error = "");
 
 struct MergeOptions {
   bool partial = false;  // merge what is there even when shards are not done

@@ -40,8 +40,21 @@ struct Sample {
   Json meta;
 };
 
+// The thumbnail's stem with dots made underscores, and "_N" added when an earlier sample took it
+// ("a.b" and "a_b" would both be "a_b"): webdataset groups entries by key, so two samples must
+// not share one. Manifest order decides which keeps the plain key, the same on every run.
+std::string unique_key(const std::string& file, std::set<std::string>& used) {
+  std::string key = fs::path(file).stem().string();
+  std::replace(key.begin(), key.end(), '.', '_');
+  std::string candidate = key;
+  for (int n = 1; used.contains(candidate); ++n) candidate = fmt::format("{}_{}", key, n);
+  used.insert(candidate);
+  return candidate;
+}
+
 std::vector<Sample> ok_samples(const fs::path& dir, bool keep_originals) {
   std::vector<Sample> out;
+  std::set<std::string> used;
   std::ifstream in(dir / kRunManifestName);
   for (std::string line; std::getline(in, line);) {
     const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -49,8 +62,7 @@ std::vector<Sample> ok_samples(const fs::path& dir, bool keep_originals) {
     const std::string file = get_bytes(j, "file");
     if (file.empty()) continue;
     Sample s;
-    s.key = fs::path(file).stem().string();
-    std::replace(s.key.begin(), s.key.end(), '.', '_');
+    s.key = unique_key(file, used);
     s.thumbnail = dir / file;
     const std::string original = json_field<std::string>(j, "original", "");
     if (keep_originals && !original.empty()) s.original = dir / original;
@@ -118,6 +130,11 @@ Status write_tar(const fs::path& path, const std::vector<Sample>& samples, size_
   return file.commit(Overwrite::yes);
 }
 
+// A plain file name in DIR (tars.json is read back, so a hand-edited "../x" is not trusted).
+bool plain_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
 std::set<std::string> tars_we_wrote(const fs::path& dir) {
   std::set<std::string> names;
   auto text = read_file(dir / kTarIndex);
@@ -125,10 +142,16 @@ std::set<std::string> tars_we_wrote(const fs::path& dir) {
   const Json j = Json::parse(*text, nullptr, false);
   if (j.is_object() && j.contains("tars") && j["tars"].is_array()) {
     for (const auto& n : j["tars"]) {
-      if (n.is_string()) names.insert(n.get<std::string>());
+      if (n.is_string() && plain_name(n.get<std::string>())) names.insert(n.get<std::string>());
     }
   }
   return names;
+}
+
+Status write_index(const fs::path& dir, const std::set<std::string>& names, size_t per) {
+  const std::string text = Json{{"tars", names}, {"items_per_tar", per}}.dump(2) + "\n";
+  return write_file_atomically(dir / kTarIndex,
+                               {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
 }
 
 }  // namespace
@@ -136,30 +159,39 @@ std::set<std::string> tars_we_wrote(const fs::path& dir) {
 Result<TarSummary> write_dataset_tars(const fs::path& dir, const TarOptions& options) {
   const std::vector<Sample> samples = ok_samples(dir, options.keep_originals);
   const size_t per = std::max<size_t>(1, options.items_per_tar);
-  const std::set<std::string> ours = tars_we_wrote(dir);
+  // Every tar is claimed in the index before it is renamed in: a stop between the two leaves the
+  // index naming a tar that is not there (harmless: the next run rewrites it), never one of our
+  // tars that looks foreign and is refused forever.
+  std::set<std::string> claimed = tars_we_wrote(dir);
+  std::set<std::string> written;
   TarSummary summary;
-  Json names = Json::array();
   for (size_t from = 0; from < samples.size(); from += per) {
     const std::string name = fmt::format("{:05d}.tar", from / per);
     std::error_code ec;
-    if (fs::exists(dir / name, ec) && !ours.contains(name)) {
+    if (fs::exists(dir / name, ec) && !claimed.contains(name)) {
       return make_error(ErrorKind::write,
                         fmt::format("{} is not one of this run's tars: left alone, packing stopped",
                                     (dir / name).string()));
     }
+    if (claimed.insert(name).second) {
+      if (auto st = write_index(dir, claimed, per); !st) return st.error();
+    }
     const size_t to = std::min(samples.size(), from + per);
     if (auto st = write_tar(dir / name, samples, from, to); !st) return st.error();
-    names.push_back(name);
+    written.insert(name);
     ++summary.tars;
     summary.items += static_cast<long>(to - from);
-    // The index grows with each tar renamed in, so a stop between tars loses no ownership.
-    const std::string text = Json{{"tars", names}, {"items_per_tar", per}}.dump(2) + "\n";
-    if (auto st = write_file_atomically(
-            dir / kTarIndex, {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
-        !st) {
-      return st.error();
+  }
+  // Our tars past the new count (an earlier run packed more) go before the index forgets them.
+  for (const std::string& name : claimed) {
+    std::error_code ec;
+    if (!written.contains(name) && !fs::remove(dir / name, ec) && ec) {
+      return make_error(ErrorKind::write,
+                        fmt::format("cannot remove {}, a tar of an earlier run: {}",
+                                    (dir / name).string(), ec.message()));
     }
   }
+  if (auto st = write_index(dir, written, per); !st) return st.error();
   return summary;
 }
 

@@ -4,10 +4,12 @@
 // A sample is KEY.jpg (or .png, .webp: the thumbnail), KEY.json (url, size, sha256, width,
 // height, content_type, http_code, thumb_bytes) and, with keep_originals, KEY.orig.EXT (the
 // download). KEY is the thumbnail's stem with dots made underscores (webdataset splits a name at
-// its first dot). Written through libarchive (pax restricted: plain ustar unless a name needs
-// more), each tar to a temp file renamed in when complete. The loose thumbnails stay: they are
-// the record a resumed run skips by. DIR/tars.json lists the tars written; a NNNNN.tar that is
-// not in it (someone else's) is never replaced.
+// its first dot), with "_N" added when an earlier sample has that key already. Written through
+// libarchive (pax restricted: plain ustar unless a name needs more), each tar to a temp file
+// renamed in when complete. The loose thumbnails stay: they are the record a resumed run skips by.
+// DIR/tars.json lists the tars written, each claimed there before it is renamed in; a NNNNN.tar
+// that is not in it (someone else's) is never replaced, and ours past the new count (an earlier run
+// packed more) are removed.
 
 #include <cstddef>
 #include <filesystem>

@@ -9,42 +9,46 @@ ErrorKind write_error_kind(int err) {
   return err == ENOSPC || err == EDQUOT ? ErrorKind::no_space : ErrorKind::write;
 }
 
+namespace {
+
+// One table for both directions: the kind, its identifier and its human name.
+struct KindName {
+  ErrorKind kind;
+  std::string_view id, name;
+};
+constexpr KindName kKindNames[] = {
+    {ErrorKind::io, "io", "unreadable"},
+    {ErrorKind::not_an_image, "not_an_image", "not an image"},
+    {ErrorKind::unsupported, "unsupported", "unsupported format"},
+    {ErrorKind::truncated, "truncated", "truncated"},
+    {ErrorKind::corrupt, "corrupt", "corrupt"},
+    {ErrorKind::too_many_pixels, "too_many_pixels", "too many pixels"},
+    {ErrorKind::write, "write", "write error"},
+    {ErrorKind::no_space, "no_space", "no space left on device"},
+    {ErrorKind::worker_crashed, "worker_crashed", "worker crashed"},
+    {ErrorKind::timeout, "timeout", "timeout"},
+    {ErrorKind::network, "network", "network error"},
+    {ErrorKind::http_status, "http_status", "HTTP error"},
+    {ErrorKind::too_large, "too_large", "too large"},
+    {ErrorKind::refused, "refused", "refused"},
+    {ErrorKind::cancelled, "cancelled", "cancelled"},
+    {ErrorKind::internal, "internal", "internal error"},
+};
+
+}  // namespace
+
 std::string_view to_string(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::io:
-      return "unreadable";
-    case ErrorKind::not_an_image:
-      return "not an image";
-    case ErrorKind::unsupported:
-      return "unsupported format";
-    case ErrorKind::truncated:
-      return "truncated";
-    case ErrorKind::corrupt:
-      return "corrupt";
-    case ErrorKind::too_many_pixels:
-      return "too many pixels";
-    case ErrorKind::write:
-      return "write error";
-    case ErrorKind::no_space:
-      return "no space left on device";
-    case ErrorKind::worker_crashed:
-      return "worker crashed";
-    case ErrorKind::timeout:
-      return "timeout";
-    case ErrorKind::network:
-      return "network error";
-    case ErrorKind::http_status:
-      return "HTTP error";
-    case ErrorKind::too_large:
-      return "too large";
-    case ErrorKind::refused:
-      return "refused";
-    case ErrorKind::cancelled:
-      return "cancelled";
-    case ErrorKind::internal:
-      return "internal error";
+  for (const KindName& k : kKindNames) {
+    if (k.kind == kind) return k.name;
   }
   return "unknown";
+}
+
+std::optional<ErrorKind> error_kind_from_string(std::string_view text) {
+  for (const KindName& k : kKindNames) {
+    if (text == k.name || text == k.id) return k.kind;
+  }
+  return std::nullopt;
 }
 
 std::string describe(const Error& error) {

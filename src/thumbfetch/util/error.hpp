@@ -2,6 +2,7 @@
 // Per-item errors as values: every image or URL that fails carries one of these, so a batch
 // can report it, count it by kind and go on. Exceptions are kept for "cannot continue".
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +32,9 @@ enum class ErrorKind {
 
 // A short, stable, human name for the kind ("not an image").
 std::string_view to_string(ErrorKind kind);
+// The kind named by to_string or by its identifier ("not an image", "not_an_image"), as manifests
+// store it; nullopt for any other text (a row from a newer or foreign run).
+std::optional<ErrorKind> error_kind_from_string(std::string_view text);
 
 struct Error {
   ErrorKind kind = ErrorKind::internal;
