@@ -60,13 +60,7 @@ int env_int(const char* name, int fallback) {
 }
 
 std::uint16_t port_from(int fd) {
-  std::string line;
-  char c;
-  while (line.empty() || line.back() != '\n') {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 30'000) <= 0 || ::read(fd, &c, 1) != 1) break;
-    line += c;
-  }
+  const std::string line = first_line(fd);
   std::smatch m;
   if (!std::regex_search(line, m, std::regex(R"(:(\d+)\n)"))) return 0;
   return static_cast<std::uint16_t>(std::stoi(m[1].str()));

@@ -11,27 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/run_command.hpp"
 #include "support/serve_test_client.hpp"
 #include "thumbfetch/util/child_process.hpp"
 
 using namespace thumbfetch;
 using namespace thumbfetch::testing;
-
-namespace {
-
-// The first stdout line of the child, waiting at most 30 s (image generation comes first).
-std::string first_line(int fd) {
-  std::string line;
-  char c;
-  while (line.empty() || line.back() != '\n') {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 30'000) <= 0 || ::read(fd, &c, 1) != 1) break;
-    line += c;
-  }
-  return line;
-}
-
-}  // namespace
+using thumbfetch::test::first_line;
 
 TEST(ServeCli, PrintsItsUrlServesAndExitsZeroOnSigterm) {
   auto child = ChildProcess::spawn(

@@ -126,4 +126,15 @@ int count_lines_with(const std::string& text, const std::string& needle) {
   return n;
 }
 
+std::string first_line(int fd) {
+  std::string line;
+  char c;
+  while (line.empty() || line.back() != '\n') {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 30'000) <= 0 || ::read(fd, &c, 1) != 1) break;
+    line += c;
+  }
+  return line;
+}
+
 }  // namespace thumbfetch::test

@@ -36,4 +36,8 @@ pid_t start_thumbfetch(const std::vector<std::string>& args);
 // Counts the lines of `text` that contain `needle`.
 int count_lines_with(const std::string& text, const std::string& needle);
 
+// The first line a child writes to `fd` (its stdout), waiting at most 30 s for each byte (a
+// server generates its images before it says where it listens); what came when it gave up.
+std::string first_line(int fd);
+
 }  // namespace thumbfetch::test
