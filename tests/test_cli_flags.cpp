@@ -25,10 +25,13 @@ namespace fs = std::filesystem;
 namespace {
 
 // A real HTTP listener on 127.0.0.1 that records the head of each request it gets and answers
-// 404: what a server, or a proxy, sees of a request.
+// 404: what a server, or a proxy, sees of a request. One connection at a time. The first request
+// may be answered otherwise (`first_status`, e.g. 503) and later (`first_delay`, a slow answer).
 class RecordingServer {
  public:
-  RecordingServer() {
+  explicit RecordingServer(int first_status = 404,
+                           std::chrono::milliseconds first_delay = std::chrono::milliseconds(0))
+      : first_status_(first_status), first_delay_(first_delay) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -68,17 +71,24 @@ class RecordingServer {
         if (n <= 0) break;
         head.append(buf, static_cast<size_t>(n));
       }
+      bool first = false;
       {
         std::lock_guard lock(mutex_);
+        first = requests_.empty();
         requests_.push_back(head);
         arrivals_.push_back(std::chrono::steady_clock::now());
       }
+      if (first) std::this_thread::sleep_for(first_delay_);  // the server's latency, not a wait
+      const std::string status =
+          first && first_status_ == 503 ? "503 Service Unavailable" : "404 Not Found";
       const std::string answer =
-          "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+          "HTTP/1.1 " + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       (void)!::write(c, answer.data(), answer.size());
       ::close(c);
     }
   }
+  int first_status_;
+  std::chrono::milliseconds first_delay_;
   int fd_ = -1;
   int port_ = 0;
   std::thread thread_;
@@ -221,4 +231,59 @@ TEST(CliFlags, RateSpacesTheRequestsToAHost) {
                            (tmp / "bad").string(), "--rate", "10/day"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--rate"), std::string::npos) << r.err;
+}
+
+// With --rate, async once reserved a start for every item of the list in one go, so a retry got a
+// turn after the whole list (and the loop held a timer per item). A retry of the first item's 503
+// now gets one of the next turns.
+TEST(CliFlags, RateLetsARetryGoBeforeTheRestOfTheList) {
+  TempDir tmp;
+  for (const std::string strategy : {"threads", "async"}) {
+    SCOPED_TRACE(strategy);
+    RecordingServer server(503);
+    const int n = 40;
+    {
+      std::ofstream list(tmp / "urls.txt", std::ios::trunc);
+      for (int i = 0; i < n; ++i) list << server.url() << "/img/" << i << ".jpg\n";
+    }
+    auto r =
+        run_thumbfetch({"fetch", "--urls", (tmp / "urls.txt").string(), "-o",
+                        (tmp / ("out-" + strategy)).string(), "--retries", "1", "--retry-delay",
+                        "0", "-j", "8", "--strategy", strategy, "--rate", "20/s"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;  // every other answer is a 404
+    const auto heads = server.requests();
+    ASSERT_EQ(heads.size(), static_cast<size_t>(n + 1));
+    // The first request (answered 503) and its retry, found by their request line.
+    const auto line = [](const std::string& head) { return head.substr(0, head.find("\r\n")); };
+    std::vector<size_t> asks;
+    for (size_t i = 0; i < heads.size(); ++i) {
+      if (line(heads[i]) == line(heads[0])) asks.push_back(i);
+    }
+    ASSERT_EQ(asks.size(), 2u) << line(heads[0]);
+    EXPECT_LT(asks[1], heads.size() / 2) << "the retry waited behind the list";
+  }
+}
+
+// --rate with --per-host 1: a start waits for the host's slot and then for its turn, so when a
+// slow first answer frees the slot, the requests waiting for it still go out 1/rate apart (they
+// once all went at once, their turns long past).
+TEST(CliFlags, RateSpacesStartsThatWaitedForTheHostSlot) {
+  TempDir tmp;
+  for (const std::string strategy : {"threads", "async"}) {
+    SCOPED_TRACE(strategy);
+    RecordingServer server(404, std::chrono::milliseconds(400));
+    {
+      std::ofstream list(tmp / "urls.txt", std::ios::trunc);
+      for (int i = 0; i < 4; ++i) list << server.url() << "/img/" << i << ".jpg\n";
+    }
+    auto r = run_thumbfetch({"fetch", "--urls", (tmp / "urls.txt").string(), "-o",
+                             (tmp / ("out-" + strategy)).string(), "--retries", "0", "-j", "4",
+                             "--per-host", "1", "--strategy", strategy, "--rate", "10/s"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const auto times = server.arrivals();
+    ASSERT_EQ(times.size(), 4u);
+    // 10/s: the three starts after the slow answer take at least 2 x 100 ms; 140 allows for the
+    // server's thread being late to read the first of them on a loaded machine.
+    EXPECT_GE(std::chrono::duration<double>(times[3] - times[1]).count(), 0.14);
+  }
 }

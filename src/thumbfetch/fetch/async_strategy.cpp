@@ -7,6 +7,10 @@
 // kept alive and HTTP/2 streams multiplexed where the server offers it. Retries wait on timers
 // inside the loop, which never sleeps past the next one. The per-host limit is a count kept by
 // the loop: an item whose host is full waits in that host's queue and starts when a slot frees.
+// --rate is a queue per host too, with one wake-up per host at its next turn (not a reserved
+// start per item; a turn is taken as the item starts), and the loop looks at most kLookAhead items
+// past those that cannot start yet, so a list of millions on one host costs neither memory nor a
+// retry's place in line.
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -34,10 +38,21 @@ using Clock = std::chrono::steady_clock;
 // How long the loop may wait for events before it looks at the cancel flag again.
 constexpr int kPollSliceMs = 100;
 
+// Items taken from the list that wait for their host (a slot or a turn) are at most this many
+// (and window): past that, the list is not read further until some of them have started.
+constexpr size_t kLookAhead = 64;
+
 struct Timer {
   Clock::time_point due;
   size_t index;
   bool operator>(const Timer& other) const { return due > other.due; }
+};
+
+// When a host's next turn (--rate) comes, for the first item in its queue.
+struct PaceTimer {
+  Clock::time_point due;
+  std::string host;
+  bool operator>(const PaceTimer& other) const { return due > other.due; }
 };
 
 int milliseconds_until(Clock::time_point t) {
@@ -78,8 +93,10 @@ class EventLoop {
   std::vector<FetchResult> run() {
     while (!is_cancelled(config_)) {
       promote_due_retries();
+      promote_due_turns();
       fill_window();
-      if (in_flight_ == 0 && timers_.empty() && ready_.empty() && next_new_ >= items_.size()) {
+      if (in_flight_ == 0 && timers_.empty() && pace_waiting_.empty() && ready_.empty() &&
+          next_new_ >= items_.size()) {
         break;
       }
       if (curl_deadline_ && Clock::now() >= *curl_deadline_) {
@@ -128,6 +145,9 @@ class EventLoop {
     int timeout = kPollSliceMs;
     if (curl_deadline_) timeout = std::min(timeout, milliseconds_until(*curl_deadline_));
     if (!timers_.empty()) timeout = std::min(timeout, milliseconds_until(timers_.top().due));
+    if (!pace_timers_.empty()) {
+      timeout = std::min(timeout, milliseconds_until(pace_timers_.top().due));
+    }
     std::array<epoll_event, 128> events;
     const int n = ::epoll_wait(epoll_.get(), events.data(), events.size(), timeout);
     for (int k = 0; k < n; ++k) {
@@ -153,6 +173,30 @@ class EventLoop {
     }
   }
 
+  // A host's next turn has come: the first item in its queue goes to the front of the line. It
+  // takes the turn only as it starts (may_start), so a loop that woke late never starts two.
+  void promote_due_turns() {
+    const auto now = Clock::now();
+    while (!pace_timers_.empty() && pace_timers_.top().due <= now) {
+      const std::string host = pace_timers_.top().host;
+      pace_timers_.pop();
+      pace_armed_.erase(host);
+      auto it = pace_waiting_.find(host);
+      if (it == pace_waiting_.end()) continue;
+      ready_.push_front(it->second.front());
+      it->second.pop_front();
+      --parked_;
+      if (it->second.empty()) pace_waiting_.erase(it);
+    }
+  }
+
+  // One wake-up per host with a queue, at its next turn (nothing is reserved ahead).
+  void arm_turn(const std::string& host) {
+    if (pace_armed_.contains(host) || !pace_waiting_.contains(host)) return;
+    pace_armed_.insert(host);
+    pace_timers_.push({pace_.next_turn(host), host});
+  }
+
   bool host_full(const std::string& host) {
     return config_.policy.per_host > 0 && per_host_[host] >= config_.policy.per_host;
   }
@@ -161,30 +205,42 @@ class EventLoop {
   std::optional<size_t> next_startable() {
     for (;;) {
       size_t index;
+      bool from_list = false;
       if (!ready_.empty()) {
         index = ready_.front();
         ready_.pop_front();
-      } else if (next_new_ < items_.size()) {
+      } else if (next_new_ < items_.size() && parked_ < std::max<size_t>(kLookAhead, window_)) {
         index = next_new_++;
+        from_list = true;
       } else {
         return std::nullopt;
       }
-      const std::string host = url_host(items_[index].url);
-      if (host_full(host)) {
-        blocked_[host].push_back(index);
-        continue;
-      }
-      // --rate: an item whose host started too recently waits, as a retry does, for its turn.
-      if (paced_.erase(index) == 0) {
-        const auto at = pace_.reserve(host);
-        if (at > Clock::now()) {
-          paced_.insert(index);
-          timers_.push({at, index});
-          continue;
-        }
-      }
-      return index;
+      if (may_start(index, from_list)) return index;
     }
+  }
+
+  // Whether `index` may start now; if not, it waits in its host's queue for a slot or a turn.
+  // Retries and items that had a slot or a turn come (not `from_list`) go first in the queue.
+  bool may_start(size_t index, bool from_list) {
+    const std::string host = url_host(items_[index].url);
+    if (host_full(host)) {  // the slot first, then the turn
+      blocked_[host].push_back(index);
+      ++parked_;
+      return false;
+    }
+    const bool queued = pace_waiting_.contains(host);
+    if (!(from_list && queued) && pace_.take_turn_now(host)) {
+      arm_turn(host);  // for the queue behind it, if any
+      return true;
+    }
+    auto& queue = pace_waiting_[host];
+    if (from_list)
+      queue.push_back(index);
+    else
+      queue.push_front(index);
+    ++parked_;
+    arm_turn(host);
+    return false;
   }
 
   void fill_window() {
@@ -243,6 +299,7 @@ class EventLoop {
     if (auto it = blocked_.find(host); it != blocked_.end()) {
       ready_.push_front(it->second.front());  // its host has a free slot now
       it->second.pop_front();
+      --parked_;
       if (it->second.empty()) blocked_.erase(it);
     }
   }
@@ -287,7 +344,11 @@ class EventLoop {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   int in_flight_ = 0;
   HostPace pace_{config_.policy.rate_per_host};
-  std::unordered_set<size_t> paced_;  // waiting in timers_ for their reserved start
+  // --rate: per host, the items waiting for a turn, and one wake-up per host at its next turn.
+  std::unordered_map<std::string, std::deque<size_t>> pace_waiting_;
+  std::priority_queue<PaceTimer, std::vector<PaceTimer>, std::greater<>> pace_timers_;
+  std::unordered_set<std::string> pace_armed_;  // hosts with a wake-up in pace_timers_
+  size_t parked_ = 0;                           // items in blocked_ and pace_waiting_
 
   // Last, so destroyed first: every easy handle is out of it by then (~EventLoop) and the
   // members above, which its callbacks and its handles use, are all still alive.

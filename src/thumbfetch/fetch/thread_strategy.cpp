@@ -1,7 +1,7 @@
 // threads: N worker threads pulling one URL at a time from one shared queue (an atomic cursor
 // over the item list), so each URL is fetched exactly once. Each thread owns one easy handle,
 // reused for all its transfers, so its connections stay alive between them. A per-host limit
-// makes a thread wait for a slot before its transfer starts.
+// makes a thread wait for a slot before its transfer starts, and --rate for its turn after that.
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -56,11 +56,14 @@ class ThreadFetch final : public FetchStrategy {
     const std::string host = url_host(item.url);
     Transfer transfer(index, item, config_);
     for (;;) {
-      if (!wait_unless_cancelled(config_, pace.reserve_wait(host))) {  // --rate
+      // The host's slot first, then the turn (--rate): threads that waited for the slot would
+      // otherwise hold turns long past when it frees, and start together.
+      if (!slots.acquire(host, config_)) {
         transfer.cancel();
         break;
       }
-      if (!slots.acquire(host, config_)) {
+      if (!wait_unless_cancelled(config_, pace.reserve_wait(host))) {
+        slots.release(host);
         transfer.cancel();
         break;
       }

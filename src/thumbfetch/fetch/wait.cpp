@@ -59,4 +59,22 @@ double HostPace::reserve_wait(const std::string& host) {
                   std::chrono::duration<double>(at - std::chrono::steady_clock::now()).count());
 }
 
+bool HostPace::take_turn_now(const std::string& host) {
+  const auto now = std::chrono::steady_clock::now();
+  if (interval_ <= 0) return true;
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = next_.try_emplace(host, now);
+  if (it->second > now) return false;
+  it->second = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(interval_));
+  return true;
+}
+
+std::chrono::steady_clock::time_point HostPace::next_turn(const std::string& host) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  auto it = next_.find(host);
+  return it == next_.end() ? now : std::max(it->second, now);
+}
+
 }  // namespace thumbfetch

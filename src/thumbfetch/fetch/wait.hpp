@@ -31,7 +31,8 @@ class HostSlots {
 };
 
 // Politeness: request starts per host spaced by 1/rate seconds (--rate 10/s), retries included.
-// Thread-safe; every strategy asks it before each attempt.
+// Thread-safe; every strategy asks it before each attempt, once the host's slot (--per-host) is
+// held, so a turn is never spent waiting for a slot.
 class HostPace {
  public:
   explicit HostPace(double per_second) : interval_(per_second > 0 ? 1.0 / per_second : 0) {}
@@ -40,6 +41,10 @@ class HostPace {
   std::chrono::steady_clock::time_point reserve(const std::string& host);
   // Seconds from now until the reserved start (0 when it may start now).
   double reserve_wait(const std::string& host);
+  // For a loop that starts items itself: takes the host's turn if it has come (true), else
+  // reserves nothing; next_turn says when it comes.
+  bool take_turn_now(const std::string& host);
+  std::chrono::steady_clock::time_point next_turn(const std::string& host);
 
  private:
   double interval_;
