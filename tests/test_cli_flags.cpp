@@ -222,9 +222,12 @@ TEST(CliFlags, RateSpacesTheRequestsToAHost) {
     EXPECT_EQ(r.exit_code, 1) << r.err;  // every answer is a 404
     const auto times = server.arrivals();
     ASSERT_EQ(times.size(), 5u);
+    // 20/s: a start every 50 ms. The server notes a request when its thread reads it, which on
+    // a loaded machine can be late for one and early for the next: the span of the four gaps is
+    // held to 80% of 200 ms, each gap only to 20 ms (no two requests at once).
+    EXPECT_GE(std::chrono::duration<double>(times.back() - times.front()).count(), 0.16);
     for (size_t i = 1; i < times.size(); ++i) {
-      // 20/s: a start every 50 ms; the server sees them at least ~40 ms apart (network jitter).
-      EXPECT_GE(std::chrono::duration<double>(times[i] - times[i - 1]).count(), 0.04) << i;
+      EXPECT_GE(std::chrono::duration<double>(times[i] - times[i - 1]).count(), 0.02) << i;
     }
   }
   auto r = run_thumbfetch({"fetch", "--urls", (tmp / "urls.txt").string(), "-o",
