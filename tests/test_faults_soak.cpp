@@ -143,7 +143,13 @@ TEST(FaultsSoak, EveryUrlAccountedForUnderSixFaults) {
   // allocator noise (the per-URL results, ~0.3 KiB each, are the only thing that must grow).
   const long first = peak_between(run, 0.0, 0.5), second = peak_between(run, 0.5, 1.01);
   const long allowance = 8 * 1024 + n * 2 / 10;  // KiB
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan freed memory waits in its quarantine (up to 256 MiB) before reuse, so resident
+  // memory grows by design: the flatness is measured in the normal build only.
+  (void)allowance;
+#else
   EXPECT_LE(second, first + allowance) << "resident memory grew: " << first << " -> " << second;
+#endif
   std::string by_kind;
   for (const auto& [kind, count] : outcomes) by_kind += fmt::format(" {} {},", kind, count);
   std::printf(
