@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-packages.sh \
   build-essential cmake ninja-build pkg-config git ccache \
-  libvips-dev libturbojpeg0-dev libspng-dev libcurl4-openssl-dev libssl-dev \
+  libvips-dev libturbojpeg0-dev libspng-dev libdeflate-dev libcurl4-openssl-dev libssl-dev \
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev \
   libtiff-dev \
   libarchive-dev \

@@ -1,11 +1,15 @@
-// PNG cannot shrink on load, so decoding is most of its cost: libspng decodes straight into our
-// pixel buffer, in the calling thread, and the common stage box-reduces it as Pillow does.
+// PNG cannot shrink on load, so decoding is most of its cost. libspng reads the header and the
+// chunks before the image data; the pixels come from the whole-buffer path (png_whole.cpp:
+// libdeflate and our own unfilter) where it takes the file, else from libspng's streaming
+// decode, both straight into our pixel buffer in the calling thread. The common stage
+// box-reduces it as Pillow does.
 #include <spng.h>
 
 #include <memory>
 
 #include "thumbfetch/thumbnail/decoded.hpp"
 #include "thumbfetch/thumbnail/jpeg_markers.hpp"
+#include "thumbfetch/thumbnail/png_decode.hpp"
 
 namespace thumbfetch {
 
@@ -40,24 +44,34 @@ Error decode_error(int rc) {
   return leave_to_general_path("a PNG libspng rejects: libpng decides");
 }
 
-}  // namespace
+// A chunk getter's answer when libspng read the chunks before the image data without complaint.
+bool read_fine(int rc) {
+  return rc == 0 || rc == SPNG_ECHUNKAVAIL;
+}
 
-Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& options) {
-  SpngContext ctx(spng_ctx_new(0));
-  if (!ctx) return make_error(ErrorKind::internal, "cannot create a PNG decoder");
-  spng_set_png_buffer(ctx.get(), data.data(), data.size());
-  spng_set_chunk_limits(ctx.get(), kChunkLimit, kChunkLimit);
-
+// What the header and the chunks before the image data decide.
+struct PngHeader {
   spng_ihdr ihdr{};
-  if (int rc = spng_get_ihdr(ctx.get(), &ihdr); rc != 0) return decode_error(rc);
+  int format = 0;  // libspng's output format
+  int bands = 0;
+  int flags = 0;            // libspng's decode flags
+  bool apply_trns = false;  // tRNS turned into alpha
+  int orientation = 1;
+  bool chunks_read = true;  // every chunk before the first IDAT read without complaint
+};
+
+Result<PngHeader> read_header(spng_ctx* ctx, const ThumbOptions& options) {
+  PngHeader h;
+  spng_ihdr& ihdr = h.ihdr;
+  if (int rc = spng_get_ihdr(ctx, &ihdr); rc != 0) return decode_error(rc);
   const Size raw{static_cast<int>(ihdr.width), static_cast<int>(ihdr.height)};
   if (auto st = check_pixel_limit(raw, options.max_pixels); !st) return st.error();
   if (std::uint64_t(raw.width) * raw.height > kWholeDecodeMaxPixels) {
     return leave_to_general_path("large PNG: shrunk while streaming");
   }
   spng_iccp iccp{};
-  if (spng_get_iccp(ctx.get(), &iccp) == 0 &&
-      !icc_profile_is_srgb(std::string_view(iccp.profile, iccp.profile_len)) &&
+  const int icc_rc = spng_get_iccp(ctx, &iccp);
+  if (icc_rc == 0 && !icc_profile_is_srgb(std::string_view(iccp.profile, iccp.profile_len)) &&
       !icc_profile_is_srgb(iccp.profile_name)) {
     return leave_to_general_path("PNG with a non-sRGB ICC profile");
   }
@@ -66,29 +80,61 @@ Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& optio
   if (grey && ihdr.bit_depth > 8) return leave_to_general_path("16-bit grey PNG");
 
   spng_trns trns{};
+  const int trns_rc = spng_get_trns(ctx, &trns);
   const bool alpha = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ||
-                     ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ||
-                     spng_get_trns(ctx.get(), &trns) == 0;
+                     ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA || trns_rc == 0;
   // libspng makes GA8 only from grey + tRNS; 8-bit grey+alpha is already GA8 as stored.
   const bool stored_as_is = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
-  const int format = stored_as_is ? SPNG_FMT_PNG
-                     : grey       ? (alpha ? SPNG_FMT_GA8 : SPNG_FMT_G8)
-                                  : (alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8);
-  const int bands = (grey ? 1 : 3) + (alpha ? 1 : 0);
+  h.format = stored_as_is ? SPNG_FMT_PNG
+             : grey       ? (alpha ? SPNG_FMT_GA8 : SPNG_FMT_G8)
+                          : (alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8);
+  h.bands = (grey ? 1 : 3) + (alpha ? 1 : 0);
+  h.flags = alpha && !stored_as_is ? SPNG_DECODE_TRNS : 0;
+  // libspng applies tRNS to grey, RGB and palette images; alpha images have their own.
+  h.apply_trns = trns_rc == 0 && ihdr.color_type != SPNG_COLOR_TYPE_GRAYSCALE_ALPHA &&
+                 ihdr.color_type != SPNG_COLOR_TYPE_TRUECOLOR_ALPHA;
 
-  int orientation = 1;
   spng_exif exif{};
-  if (spng_get_exif(ctx.get(), &exif) == 0) {
-    orientation = tiff_orientation(std::string_view(exif.data, exif.length));
-  }
+  const int exif_rc = spng_get_exif(ctx, &exif);
+  if (exif_rc == 0) h.orientation = tiff_orientation(std::string_view(exif.data, exif.length));
+  h.chunks_read = read_fine(icc_rc) && read_fine(trns_rc) && read_fine(exif_rc);
+  return h;
+}
 
-  Decoded out;
-  out.decoder = Decoder::libspng;
-  out.source = orientation_swaps_axes(orientation) ? Size{raw.height, raw.width} : raw;
-  out.plan = plan_thumbnail(out.source, options);
-  Pixels pixels(raw.width, raw.height, bands);
-  int rc = spng_decode_image(ctx.get(), pixels.data.data(), pixels.data.size(), format,
-                             alpha && !stored_as_is ? SPNG_DECODE_TRNS : 0);
+// The header as the whole-buffer path needs it; nullopt where that path does not apply.
+std::optional<PngLayout> whole_layout(spng_ctx* ctx, const PngHeader& h) {
+  if (!h.chunks_read || h.ihdr.interlace_method != 0) return std::nullopt;
+  PngLayout layout;
+  layout.width = static_cast<int>(h.ihdr.width);
+  layout.height = static_cast<int>(h.ihdr.height);
+  layout.bit_depth = h.ihdr.bit_depth;
+  layout.colour_type = h.ihdr.color_type;
+  layout.bands = h.bands;
+  layout.apply_trns = h.apply_trns;
+  spng_trns trns{};
+  if (h.apply_trns && spng_get_trns(ctx, &trns) == 0) {
+    layout.trns_colour = h.ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE
+                             ? std::array<std::uint16_t, 3>{trns.gray, 0, 0}
+                             : std::array<std::uint16_t, 3>{trns.red, trns.green, trns.blue};
+  }
+  if (h.ihdr.color_type == SPNG_COLOR_TYPE_INDEXED) {
+    spng_plte plte{};
+    if (spng_get_plte(ctx, &plte) != 0) return std::nullopt;
+    for (unsigned i = 0; i < 256; ++i) {
+      std::uint8_t* entry = &layout.palette[i * 4];
+      if (i < plte.n_entries) {
+        entry[0] = plte.entries[i].red, entry[1] = plte.entries[i].green;
+        entry[2] = plte.entries[i].blue;
+      }
+      entry[3] = h.apply_trns && i < trns.n_type3_entries ? trns.type3_alpha[i] : 255;
+    }
+  }
+  return layout;
+}
+
+Result<Pixels> decode_with_spng(spng_ctx* ctx, const PngHeader& h, const ThumbOptions& options) {
+  Pixels pixels(static_cast<int>(h.ihdr.width), static_cast<int>(h.ihdr.height), h.bands);
+  const int rc = spng_decode_image(ctx, pixels.data.data(), pixels.data.size(), h.format, h.flags);
   if (rc != 0) {
     if (is_truncation(rc) && options.allow_truncated) {
       return leave_to_general_path("truncated PNG: libvips keeps what decodes");
@@ -96,8 +142,45 @@ Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& optio
     if (rc == SPNG_EFMT) return leave_to_general_path("a PNG layout libspng cannot convert");
     return decode_error(rc);
   }
-  out.pixels = apply_orientation(std::move(pixels), orientation);
+  return pixels;
+}
+
+}  // namespace
+
+Result<Decoded> decode_png(std::string_view data, const ThumbOptions& options, PngPath path,
+                           bool* took_whole) {
+  if (took_whole) *took_whole = false;
+  SpngContext ctx(spng_ctx_new(0));
+  if (!ctx) return make_error(ErrorKind::internal, "cannot create a PNG decoder");
+  spng_set_png_buffer(ctx.get(), data.data(), data.size());
+  spng_set_chunk_limits(ctx.get(), kChunkLimit, kChunkLimit);
+  auto header = read_header(ctx.get(), options);
+  if (!header) return header.error();
+
+  Decoded out;
+  out.decoder = Decoder::libspng;
+  const Size raw{static_cast<int>(header->ihdr.width), static_cast<int>(header->ihdr.height)};
+  out.source = orientation_swaps_axes(header->orientation) ? Size{raw.height, raw.width} : raw;
+  out.plan = plan_thumbnail(out.source, options);
+  std::optional<Pixels> pixels;
+  if (auto layout =
+          path == PngPath::whole_first ? whole_layout(ctx.get(), *header) : std::nullopt) {
+    auto whole = decode_png_whole(data, *layout, options);
+    if (!whole && whole.error().kind != ErrorKind::unsupported) return whole.error();
+    if (whole) pixels = std::move(whole).value();
+    if (took_whole) *took_whole = pixels.has_value();
+  }
+  if (!pixels) {
+    auto streamed = decode_with_spng(ctx.get(), *header, options);
+    if (!streamed) return streamed.error();
+    pixels = std::move(streamed).value();
+  }
+  out.pixels = apply_orientation(std::move(*pixels), header->orientation);
   return out;
+}
+
+Result<Decoded> decode_png_fast(std::string_view data, const ThumbOptions& options) {
+  return decode_png(data, options, PngPath::whole_first);
 }
 
 }  // namespace thumbfetch
