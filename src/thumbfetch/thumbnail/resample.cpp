@@ -154,46 +154,139 @@ void vertical_pass(const Pixels& in, int row0, const Weights& w, Pixels& out) {
   }
 }
 
+#if defined(__x86_64__)
+// The same arithmetic as vertical_pass, 16 bytes of a row at a time whatever the band count:
+// four registers of 32-bit sums stay in registers over the taps (the scalar pass stores its sums
+// after every tap), then shift, and saturate to 0..255 as clip8 does (a sum shifted by 22 bits
+// fits 16 bits, so the two saturating packs clamp exactly where clip8 does). The last bytes of a
+// row that do not fill 16 go the scalar way.
+__attribute__((target("sse4.1"))) void vertical_pass_sse41(const Pixels& in, int row0,
+                                                           const Weights& w, Pixels& out) {
+  const size_t stride = in.stride();
+  const size_t row_len = out.stride();
+  const __m128i half = _mm_set1_epi32(1 << (kPrecisionBits - 1));
+  for (int yy = 0; yy < out.height; ++yy) {
+    const std::int32_t* k = &w.weight[size_t(yy) * w.taps];
+    const std::uint8_t* first = in.data.data() + size_t(w.first[yy] - row0) * stride;
+    const int n = w.count[yy];
+    std::uint8_t* dst = out.row(yy);
+    size_t i = 0;
+    for (; i + 16 <= row_len; i += 16) {
+      __m128i a0 = half, a1 = half, a2 = half, a3 = half;
+      const std::uint8_t* s = first + i;
+      for (int y = 0; y < n; ++y, s += stride) {
+        const __m128i px = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+        const __m128i ky = _mm_set1_epi32(k[y]);
+        a0 = _mm_add_epi32(a0, _mm_mullo_epi32(_mm_cvtepu8_epi32(px), ky));
+        a1 = _mm_add_epi32(a1, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_srli_si128(px, 4)), ky));
+        a2 = _mm_add_epi32(a2, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_srli_si128(px, 8)), ky));
+        a3 = _mm_add_epi32(a3, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_srli_si128(px, 12)), ky));
+      }
+      const __m128i lo =
+          _mm_packs_epi32(_mm_srai_epi32(a0, kPrecisionBits), _mm_srai_epi32(a1, kPrecisionBits));
+      const __m128i hi =
+          _mm_packs_epi32(_mm_srai_epi32(a2, kPrecisionBits), _mm_srai_epi32(a3, kPrecisionBits));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_packus_epi16(lo, hi));
+    }
+    for (; i < row_len; ++i) {
+      std::int32_t acc = 1 << (kPrecisionBits - 1);
+      for (int y = 0; y < n; ++y) acc += first[size_t(y) * stride + i] * k[y];
+      dst[i] = clip8(acc);
+    }
+  }
+}
+#endif
+
+// Which passes resample_bands uses: the vectorised ones where the CPU has them, or the plain
+// ones (the reference they are tested against).
+enum class Passes { best, scalar };
+
 template <int B>
-Pixels resample_bands(const Pixels& in, double x, double y, double w, double h, Size out) {
+void vertical_pass_best(const Pixels& in, int row0, const Weights& w, Pixels& out) {
+#if defined(__x86_64__)
+  if (cpu_has_sse41()) return vertical_pass_sse41(in, row0, w, out);
+#endif
+  vertical_pass<B>(in, row0, w, out);
+}
+
+template <int B>
+Pixels resample_bands(const Pixels& in, double x, double y, double w, double h, Size out,
+                      Passes passes) {
   const Weights horiz = compute_weights(in.width, x, x + w, out.width);
   const Weights vert = compute_weights(in.height, y, y + h, out.height);
   // Only the source rows the vertical pass reads go through the horizontal pass.
   const int row_first = vert.first.front();
   const int row_last = vert.first.back() + vert.count.back();
   Pixels tmp(out.width, row_last - row_first, B);
-  horizontal_pass_best<B>(in, row_first, horiz, tmp);
   Pixels result(out.width, out.height, B);
-  vertical_pass<B>(tmp, row_first, vert, result);
+  if (passes == Passes::scalar) {
+    horizontal_pass<B>(in, row_first, horiz, tmp);
+    vertical_pass<B>(tmp, row_first, vert, result);
+  } else {
+    horizontal_pass_best<B>(in, row_first, horiz, tmp);
+    vertical_pass_best<B>(tmp, row_first, vert, result);
+  }
   return result;
 }
 
-template <int B>
-Pixels reduce_bands(const Pixels& in, int fx, int fy) {
+// Exact division of a 32-bit value by a constant, with one multiplication (Lemire, Kaser and
+// Kurz, "Faster remainder by direct computation", 2019): a hardware division per output sample
+// cost more than the rest of the box reduction.
+__extension__ typedef unsigned __int128 Uint128;  // GCC and Clang; -Wpedantic knows
+
+class Divider {
+ public:
+  explicit Divider(std::uint32_t d) : d_(d), m_(d == 1 ? 0 : ~std::uint64_t{0} / d + 1) {}
+  std::uint32_t operator()(std::uint32_t x) const {
+    return d_ == 1 ? x : static_cast<std::uint32_t>((static_cast<Uint128>(x) * m_) >> 64);
+  }
+
+ private:
+  std::uint32_t d_;
+  std::uint64_t m_;
+};
+
+// Sums fy rows column by column (a loop the compiler vectorises), then fx columns of those sums
+// per output pixel: the same sums, so the same result, as adding each block pixel by pixel.
+// `Acc` is 16 bits where fy * 255 fits (twice the bytes per instruction), else 32.
+template <int B, typename Acc>
+Pixels reduce_bands_as(const Pixels& in, int fx, int fy) {
   Pixels out((in.width + fx - 1) / fx, (in.height + fy - 1) / fy, B);
-  std::vector<std::uint32_t> sums(size_t(out.width) * B);
+  const size_t row_len = in.stride();
+  std::vector<Acc> columns(row_len);
   for (int oy = 0; oy < out.height; ++oy) {
-    std::fill(sums.begin(), sums.end(), 0);
     const int y0 = oy * fy, y1 = std::min(y0 + fy, in.height);
-    for (int y = y0; y < y1; ++y) {
+    const std::uint8_t* first = in.row(y0);
+    for (size_t i = 0; i < row_len; ++i) columns[i] = first[i];
+    for (int y = y0 + 1; y < y1; ++y) {
       const std::uint8_t* s = in.row(y);
-      for (int ox = 0; ox < out.width; ++ox) {
-        const int x0 = ox * fx, x1 = std::min(x0 + fx, in.width);
-        std::uint32_t* acc = &sums[size_t(ox) * B];
-        for (int x = x0; x < x1; ++x) {
-          for (int c = 0; c < B; ++c) acc[c] += s[size_t(x) * B + c];
-        }
-      }
+      for (size_t i = 0; i < row_len; ++i) columns[i] = static_cast<Acc>(columns[i] + s[i]);
     }
+    const int rows = y1 - y0;
+    const int last_fx = in.width - (out.width - 1) * fx;
+    const Divider full(std::uint32_t(fx) * rows), last(std::uint32_t(last_fx) * rows);
     std::uint8_t* d = out.row(oy);
-    for (int ox = 0; ox < out.width; ++ox) {
-      const std::uint32_t n = std::uint32_t(std::min(fx, in.width - ox * fx)) * (y1 - y0);
+    for (int ox = 0; ox < out.width; ++ox, d += B) {
+      const bool is_last = ox == out.width - 1;
+      const int nx = is_last ? last_fx : fx;
+      const std::uint32_t half = std::uint32_t(nx) * rows / 2;
+      const Acc* col = &columns[size_t(ox) * fx * B];
+      std::uint32_t sum[B] = {};
+      for (int x = 0; x < nx; ++x, col += B) {
+        for (int c = 0; c < B; ++c) sum[c] += col[c];
+      }
       for (int c = 0; c < B; ++c) {
-        d[size_t(ox) * B + c] = static_cast<std::uint8_t>((sums[size_t(ox) * B + c] + n / 2) / n);
+        d[c] = static_cast<std::uint8_t>(is_last ? last(sum[c] + half) : full(sum[c] + half));
       }
     }
   }
   return out;
+}
+
+template <int B>
+Pixels reduce_bands(const Pixels& in, int fx, int fy) {
+  if (fy <= 65535 / 255) return reduce_bands_as<B, std::uint16_t>(in, fx, fy);
+  return reduce_bands_as<B, std::uint32_t>(in, fx, fy);
 }
 
 template <template <int> class F, typename... Args>
@@ -212,8 +305,9 @@ Pixels by_bands(int bands, Args&&... args) {
 
 template <int B>
 struct Resample {
-  static Pixels run(const Pixels& in, double x, double y, double w, double h, Size out) {
-    return resample_bands<B>(in, x, y, w, h, out);
+  static Pixels run(const Pixels& in, double x, double y, double w, double h, Size out,
+                    Passes passes) {
+    return resample_bands<B>(in, x, y, w, h, out, passes);
   }
 };
 
@@ -230,7 +324,12 @@ Pixels reduce_box(const Pixels& image, int fx, int fy) {
 }
 
 Pixels resample_bicubic(const Pixels& image, double x, double y, double w, double h, Size out) {
-  return by_bands<Resample>(image.bands, image, x, y, w, h, out);
+  return by_bands<Resample>(image.bands, image, x, y, w, h, out, Passes::best);
+}
+
+Pixels resample_bicubic_scalar(const Pixels& image, double x, double y, double w, double h,
+                               Size out) {
+  return by_bands<Resample>(image.bands, image, x, y, w, h, out, Passes::scalar);
 }
 
 }  // namespace thumbfetch

@@ -13,4 +13,9 @@ Pixels reduce_box(const Pixels& image, int fx, int fy);
 // Resamples the region (x, y, w, h) of `image`, in source pixels, to `out` pixels.
 Pixels resample_bicubic(const Pixels& image, double x, double y, double w, double h, Size out);
 
+// resample_bicubic with the plain C++ passes only: the reference the vectorised passes (SSE4.1,
+// chosen at run time) are held to, byte for byte.
+Pixels resample_bicubic_scalar(const Pixels& image, double x, double y, double w, double h,
+                               Size out);
+
 }  // namespace thumbfetch
