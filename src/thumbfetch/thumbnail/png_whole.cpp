@@ -61,6 +61,9 @@ IdatScan scan_idat(std::string_view png) {
     }
     pos += 12 + size_t{length};
   }
+  // The file ends in the IDAT sequence or in the next chunk's header: a missing IEND is of no
+  // consequence (libspng never reads it); missing image data shows when it is inflated.
+  scan.complete = !scan.payloads.empty();
   return scan;
 }
 
