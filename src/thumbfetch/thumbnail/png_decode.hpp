@@ -4,8 +4,9 @@
 // libdeflate inflates all IDAT data in one call and rows are unfiltered here, about twice as fast
 // as zlib's streaming inflate; or libspng's own streaming decode, the path of record, which
 // keeps every PNG the whole-buffer path declines (interlaced, or anything unusual: a bad CRC, a
-// chunk cut short, more or less image data than the header announces) as it was. Damage libpng
-// refuses too (a bad IDAT CRC, an unknown filter type) fails here with its reason.
+// chunk cut short, more or less image data than the header announces) as it was. Damage that
+// both libspng and libpng refuse (a bad IDAT CRC that libspng reads, an unknown filter type)
+// fails with its reason instead of libpng's "read error".
 
 #include <array>
 #include <cstdint>
@@ -39,10 +40,11 @@ Result<Decoded> decode_png(std::string_view data, const ThumbOptions& options, P
                            bool* took_whole = nullptr);
 
 // The whole-buffer decode of a non-interlaced PNG whose chunks before the image data libspng
-// has read without complaint. ErrorKind::unsupported: declined, for libspng to decide. Final
-// errors (ErrorKind::corrupt, not with --allow-truncated): an IDAT chunk failing its CRC, a row
-// with an unknown filter type, which libpng refuses too.
+// has read without complaint. ErrorKind::unsupported: declined, for libspng to decide;
+// `bad_idat_crc_at` (when given) receives where an IDAT chunk failing its CRC starts (0: none),
+// for libspng's verdict to name. A final error (ErrorKind::corrupt, not with --allow-truncated):
+// a row with an unknown filter type, which libspng and libpng refuse too.
 Result<Pixels> decode_png_whole(std::string_view data, const PngLayout& layout,
-                                const ThumbOptions& options);
+                                const ThumbOptions& options, size_t* bad_idat_crc_at = nullptr);
 
 }  // namespace thumbfetch

@@ -7,6 +7,8 @@
 
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "thumbfetch/thumbnail/decoded.hpp"
 #include "thumbfetch/thumbnail/jpeg_markers.hpp"
 #include "thumbfetch/thumbnail/png_decode.hpp"
@@ -132,7 +134,13 @@ std::optional<PngLayout> whole_layout(spng_ctx* ctx, const PngHeader& h) {
   return layout;
 }
 
-Result<Pixels> decode_with_spng(spng_ctx* ctx, const PngHeader& h, const ThumbOptions& options) {
+// `bad_idat_crc_at`: where the whole-buffer path found an IDAT chunk failing its CRC (0: none).
+// libspng checks the CRC of each IDAT chunk it reads past (not of the one holding the last row;
+// damaged data there often fails inflating first), libpng of every one it reads: when libspng
+// fails on such a file, libpng fails too, so the failure is final here, with its reason, instead
+// of libpng's "read error" through libvips.
+Result<Pixels> decode_with_spng(spng_ctx* ctx, const PngHeader& h, const ThumbOptions& options,
+                                size_t bad_idat_crc_at) {
   Pixels pixels(static_cast<int>(h.ihdr.width), static_cast<int>(h.ihdr.height), h.bands);
   const int rc = spng_decode_image(ctx, pixels.data.data(), pixels.data.size(), h.format, h.flags);
   if (rc != 0) {
@@ -140,6 +148,12 @@ Result<Pixels> decode_with_spng(spng_ctx* ctx, const PngHeader& h, const ThumbOp
       return leave_to_general_path("truncated PNG: libvips keeps what decodes");
     }
     if (rc == SPNG_EFMT) return leave_to_general_path("a PNG layout libspng cannot convert");
+    if (bad_idat_crc_at && !is_truncation(rc) && !options.allow_truncated) {
+      return make_error(ErrorKind::corrupt,
+                        fmt::format("corrupt PNG: damaged image data (the IDAT chunk at byte {} "
+                                    "fails its CRC check)",
+                                    bad_idat_crc_at));
+    }
     return decode_error(rc);
   }
   return pixels;
@@ -163,15 +177,16 @@ Result<Decoded> decode_png(std::string_view data, const ThumbOptions& options, P
   out.source = orientation_swaps_axes(header->orientation) ? Size{raw.height, raw.width} : raw;
   out.plan = plan_thumbnail(out.source, options);
   std::optional<Pixels> pixels;
+  size_t bad_idat_crc_at = 0;
   if (auto layout =
           path == PngPath::whole_first ? whole_layout(ctx.get(), *header) : std::nullopt) {
-    auto whole = decode_png_whole(data, *layout, options);
+    auto whole = decode_png_whole(data, *layout, options, &bad_idat_crc_at);
     if (!whole && whole.error().kind != ErrorKind::unsupported) return whole.error();
     if (whole) pixels = std::move(whole).value();
     if (took_whole) *took_whole = pixels.has_value();
   }
   if (!pixels) {
-    auto streamed = decode_with_spng(ctx.get(), *header, options);
+    auto streamed = decode_with_spng(ctx.get(), *header, options, bad_idat_crc_at);
     if (!streamed) return streamed.error();
     pixels = std::move(streamed).value();
   }

@@ -226,21 +226,15 @@ Error decline(const char* why) {
 }  // namespace
 
 Result<Pixels> decode_png_whole(std::string_view data, const PngLayout& layout,
-                                const ThumbOptions& options) {
+                                const ThumbOptions& options, size_t* bad_idat_crc_at) {
   const std::uint64_t row_bytes =
       (std::uint64_t(layout.width) * channels(layout.colour_type) * layout.bit_depth + 7) / 8;
   const std::uint64_t size = std::uint64_t(layout.height) * (row_bytes + 1);
   if (size > kMaxInflatedBytes) return decline("large: libspng streams it");
   const IdatScan scan = scan_idat(data);
-  // Damage libpng refuses too is final; --allow-truncated leaves it to libspng and libvips,
-  // which keep what decodes.
-  if (scan.bad_crc_offset && !options.allow_truncated) {
-    return make_error(ErrorKind::corrupt,
-                      fmt::format("corrupt PNG: damaged image data (the IDAT chunk at byte {} "
-                                  "fails its CRC check)",
-                                  scan.bad_crc_offset));
-  }
-  if (!scan.complete) return decline("an IDAT chunk is damaged or cut short");
+  if (bad_idat_crc_at) *bad_idat_crc_at = scan.bad_crc_offset;
+  if (scan.bad_crc_offset) return decline("an IDAT chunk fails its CRC check");
+  if (!scan.complete) return decline("an IDAT chunk is cut short");
   static thread_local Scratch scratch;
   const ScratchTrim trim{scratch};
   if (!inflate_exactly(scan.payloads, size, scratch)) {
@@ -249,6 +243,7 @@ Result<Pixels> decode_png_whole(std::string_view data, const PngLayout& layout,
   Bytes& rows = scratch.rows;
   Pixels pixels(layout.width, layout.height, layout.bands);
   if (const int bad_row = unfilter_rows(layout, rows, row_bytes, pixels); bad_row >= 0) {
+    // libpng refuses it too; with --allow-truncated libvips may keep the rows above it.
     if (options.allow_truncated) return decline("unknown filter type");
     return make_error(ErrorKind::corrupt,
                       fmt::format("corrupt PNG: row {} has filter type {} (PNG defines 0 to 4)",
