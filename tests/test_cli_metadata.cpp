@@ -91,7 +91,7 @@ TEST(CliMetadata, VersionNamesTheLibraries) {
   auto r = run_thumbfetch({"--version"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* lib : {"thumbfetch 0.1", "libvips 8.", "libjpeg-turbo 2.", "libcurl 7.",
-                          "libspng 0.", "fmt ", "CLI11 "}) {
+                          "libspng 0.", "libdeflate 1.", "fmt ", "CLI11 "}) {
     EXPECT_NE(r.out.find(lib), std::string::npos) << lib << " in:\n" << r.out;
   }
 }

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <jpeglib.h>
+#include <libdeflate.h>
 #include <spng.h>
 #include <vips/vips.h>
 #include <CLI/Version.hpp>
@@ -24,11 +25,12 @@ std::string version_text() {
       "libvips {}\n"
       "libjpeg-turbo {}\n"
       "libspng {}.{}.{}\n"
+      "libdeflate {}\n"
       "libcurl {} ({})\n"
       "fmt {}.{}.{}\n"
       "CLI11 {}",
       vips_version_string(), THUMBFETCH_STR(LIBJPEG_TURBO_VERSION), SPNG_VERSION_MAJOR,
-      SPNG_VERSION_MINOR, SPNG_VERSION_PATCH, curl->version,
+      SPNG_VERSION_MINOR, SPNG_VERSION_PATCH, LIBDEFLATE_VERSION_STRING, curl->version,
       curl->ssl_version ? curl->ssl_version : "no TLS", FMT_VERSION / 10000,
       FMT_VERSION / 100 % 100, FMT_VERSION % 100, CLI11_VERSION);
 }
