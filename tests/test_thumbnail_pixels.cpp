@@ -180,3 +180,30 @@ TEST(Resample, BoxReduceEqualsTheBlockByBlockReference) {
     }
   }
 }
+
+// Every (colour, alpha) pair on several backgrounds, at lengths around the SSSE3 loop's end,
+// against the formula with a true division.
+TEST(Pixels, FlattenEqualsTheDivisionFormulaOnEveryValue) {
+  for (int bands : {2, 4}) {
+    for (Rgb bg : {Rgb{0, 0, 0}, Rgb{255, 255, 255}, Rgb{1, 128, 254}, Rgb{77, 200, 13}}) {
+      for (int w : {1, 5, 6, 7, 10, 65536}) {
+        Pixels p(w, 1, bands);
+        for (int i = 0; i < w; ++i) {
+          for (int c = 0; c < bands - 1; ++c) p.data[i * bands + c] = (i + 85 * c) % 256;
+          p.data[i * bands + bands - 1] = (i / 256 + 3 * (w < 256)) % 256;
+        }
+        const Pixels out = flatten(p, bg);
+        const unsigned grey = (bg.r * 299 + bg.g * 587 + bg.b * 114 + 500) / 1000;
+        const unsigned back[3] = {bands == 2 ? grey : bg.r, bg.g, bg.b};
+        for (int i = 0; i < w; ++i) {
+          const unsigned a = p.data[i * bands + bands - 1];
+          for (int c = 0; c < bands - 1; ++c) {
+            const unsigned s = p.data[i * bands + c];
+            ASSERT_EQ(out.data[i * (bands - 1) + c], (s * a + back[c] * (255 - a) + 127) / 255)
+                << "bands " << bands << ", s " << s << ", a " << a << ", bg " << back[c];
+          }
+        }
+      }
+    }
+  }
+}
