@@ -78,7 +78,7 @@ struct Scratch {
   Bytes rows;
 };
 
-constexpr size_t kKeepBytes = 16 << 20;
+constexpr size_t kKeepBytes = 8 << 20;  // a 1600x1200 RGBA PNG inflates to 7.7 MB
 
 // Sizes `buffer` to `n` bytes whose old contents do not matter (never copied on growth).
 void size_for_overwrite(Bytes& buffer, size_t n) {
