@@ -14,8 +14,11 @@
 //   - the first bytes checked against image magic numbers; nothing is written for a non-image;
 //   - a JPEG or PNG must reach its end marker (EOI, IEND) within the body, whatever HTTP said
 //     about the body's length;
-//   - the body streamed into a temp file in the output folder, hashed on the way, renamed to
-//     STEM.EXT (EXT from the detected type) only when complete and checked.
+//   - the body streamed into a temp file in the output folder, hashed and scanned on the way
+//     (one pass per cache-sized block), renamed to STEM.EXT (EXT from the detected type) only
+//     when complete and checked. libcurl's receive buffer is kReceiveBufferBytes, so a
+//     web-sized image arrives in a few large reads, callbacks and writes rather than one per
+//     16 KB.
 
 #include <curl/curl.h>
 
@@ -32,6 +35,10 @@
 namespace thumbfetch {
 
 inline constexpr long kMaxRedirects = 5;
+
+// libcurl's receive buffer per handle (default 16 KB; at most 512 KB in libcurl 7.88). Only as
+// much of it is touched as a read fills.
+inline constexpr long kReceiveBufferBytes = 256 * 1024;
 
 struct CurlEasyDeleter {
   void operator()(CURL* h) const { curl_easy_cleanup(h); }
@@ -98,6 +105,7 @@ class Transfer {
   static int on_progress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
   size_t accept(const char* data, size_t n);
   std::optional<Error> open_file_for_head();
+  std::optional<Error> digest_and_write(const char* data, size_t n);
   Next fail(Error error, bool retryable, double retry_after = 0);
 
   size_t index_;
