@@ -17,10 +17,6 @@ namespace {
 // Enough for every magic number sniff_image_format knows (ISO-BMFF needs 12).
 constexpr size_t kSniffBytes = 16;
 
-// Each piece of a body is hashed and scanned in blocks this large: the scan reads what the hash
-// just brought into cache.
-constexpr size_t kDigestBlock = 32 * 1024;
-
 long to_ms(double seconds) {
   return static_cast<long>(std::llround(seconds * 1000));
 }
@@ -218,13 +214,11 @@ size_t Transfer::accept(const char* data, size_t n) {
   return n;
 }
 
-// One pass over the bytes for the hash and the end-of-image scan, block by block, then the write.
+// The hash, the end-of-image scan and the write of one piece of the body, while it is in cache
+// (libcurl hands the body over in pieces of at most CURL_MAX_WRITE_SIZE, 16 KB).
 std::optional<Error> Transfer::digest_and_write(const char* data, size_t n) {
-  for (size_t at = 0; at < n; at += kDigestBlock) {
-    const size_t len = std::min(kDigestBlock, n - at);
-    sha_.update({reinterpret_cast<const unsigned char*>(data + at), len});
-    end_scan_.feed({data + at, len});
-  }
+  sha_.update({reinterpret_cast<const unsigned char*>(data), n});
+  end_scan_.feed({data, n});
   if (auto st = file_->write({reinterpret_cast<const unsigned char*>(data), n}); !st) {
     return st.error();
   }
