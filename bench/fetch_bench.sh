@@ -75,6 +75,7 @@ cleanup() {
   done
   for p in $nginx_pid "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
   if [ "${KEEP:-0}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
+  [ -n "${scale_out:-}" ] && rm -rf "$scale_out"
   exit $rc
 }
 trap cleanup EXIT
@@ -154,6 +155,12 @@ scale_bench() {
                     echo "$tfb fetch --urls $2 -o $3 --strategy threads -j 64 --per-host 64 -q $ca" ;;
     esac
   }
+  # The downloads go to tmpfs (SCALE_OUT, default /dev/shm): on this VM's ext4 (no journal)
+  # creating files right after deleting thousands scans the recently deleted inodes, seconds of
+  # kernel time that fall on whichever contestant runs next, whatever it is.
+  local out_root=${SCALE_OUT:-/dev/shm}
+  [ -d "$out_root" ] && [ -w "$out_root" ] || out_root=$work/out
+  scale_out=$(mktemp -d "$out_root/dlbench-out.XXXXXX")
   local results=$work/scale.jsonl run k srv lat list n=${#cont[@]}
   : > "$results"
   say "$runs runs x 3 servers x $n contestants, $SCALE URLs each"
@@ -165,8 +172,8 @@ scale_bench() {
         id=${cont[$(( (k + run - 1) % n ))]}
         # shellcheck disable=SC2046
         $tool run --results "$results" --id "$id" --server "$srv" --latency "$lat" --run "$run" \
-          --urls "$list" --sizes "$work/sizes.tsv" --out "$work/out/$id" --timeout 300 \
-          --log "$work/logs/$id.log" --stats "" -- $(scale_command "$id" "$list" "$work/out/$id" "$srv")
+          --urls "$list" --sizes "$work/sizes.tsv" --out "$scale_out/$id" --timeout 300 \
+          --log "$work/logs/$id.log" --stats "" -- $(scale_command "$id" "$list" "$scale_out/$id" "$srv")
       done
     done
   done
@@ -179,7 +186,7 @@ scale_bench() {
   BENCH_META_TF="${THUMBFETCH:-build/thumbfetch}" BENCH_META_TF_NOTE="$tf_note" \
   BENCH_META_VERSIONS="$(wget2 --version | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | sed 's|nginx version: ||'), $(openssl version | cut -d' ' -f1-2)" \
   BENCH_META_RUNS=$runs BENCH_META_COMMAND="SCALE=$SCALE ${THUMBFETCH:+THUMBFETCH=$THUMBFETCH }bench/fetch_bench.sh${1:+ $1}" \
-  BENCH_META_CORPUS="$web, $n_files files x $copies query strings (?v=0..$((copies - 1))): $corpus_text" \
+  BENCH_META_CORPUS="$web, $n_files files x $copies query strings (?v=0..$((copies - 1))): $corpus_text; downloads written to $out_root" \
   BENCH_META_MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GB, $(uname -r)" \
   $py -c 'import json, os, sys
 e = os.environ

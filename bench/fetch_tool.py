@@ -531,7 +531,7 @@ def cmd_scale_report(results_path, meta_path):
     w("")
     w(f"- machine: {meta['machine']}; load average at start `{meta['load_start']}`, at end "
       f"`{meta['load_end']}` (2 shared cores: compare ratios within this run)")
-    w(f"- thumbfetch: `{meta['thumbfetch']}` ({meta['thumbfetch_note']})")
+    w(f"- thumbfetch: `{meta['tf']}` ({meta['tf_note']})")
     w(f"- tools: {meta['versions']}")
     w(f"- files: {meta['corpus']}")
     w(f"- {meta['runs']} runs of every cell, interleaved with the order rotated per run; medians; "
