@@ -15,6 +15,8 @@
 # tf_serial tf_threads64 tf_async64 tf_async256), SERIAL_N (default 100: URLs the serial contestants fetch at 50/200 ms),
 # MEM_URLS (default 100000), SKIP_MEMORY=1, KEEP=1 (keep the work dir), TMPDIR (work and cache
 # under ${TMPDIR:-/tmp}/dlbench), SHARED_BENCH (default ../shared/bench).
+# SCALE=3000 runs only the 3,000-URL benchmark of issue 9 instead (see its section below and
+# bench/README.md): wget2 beside thumbfetch async and threads, http +0/+50 ms and https HTTP/2.
 # All traffic goes to 127.0.0.1; every server started here is stopped by the EXIT trap.
 set -euo pipefail
 bench=$(cd "$(dirname "$0")" && pwd)
