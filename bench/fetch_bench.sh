@@ -15,6 +15,8 @@
 # tf_serial tf_threads64 tf_async64 tf_async256), SERIAL_N (default 100: URLs the serial contestants fetch at 50/200 ms),
 # MEM_URLS (default 100000), SKIP_MEMORY=1, KEEP=1 (keep the work dir), TMPDIR (work and cache
 # under ${TMPDIR:-/tmp}/dlbench), SHARED_BENCH (default ../shared/bench).
+# SCALE=3000 runs only the 3,000-URL benchmark of issue 9 instead (see its section below and
+# bench/README.md): wget2 beside thumbfetch async and threads, http +0/+50 ms and https HTTP/2.
 # All traffic goes to 127.0.0.1; every server started here is stopped by the EXIT trap.
 set -euo pipefail
 bench=$(cd "$(dirname "$0")" && pwd)
@@ -75,10 +77,133 @@ cleanup() {
   done
   for p in $nginx_pid "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
   if [ "${KEEP:-0}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
+  [ -n "${scale_out:-}" ] && rm -rf "$scale_out"
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# --- SCALE=3000: the 3,000-URL benchmark of issue 9, alone ---------------------------------------
+# 300 web-sized photos (../shared/bench/make_corpus.sh's corpus_web; WEB_CORPUS=dir for another),
+# ten query strings each (distinct URLs, the same files), from nginx on 127.0.0.1: http at +0 and
+# +50 ms and https with HTTP/2 (a bench CA made here with openssl) at +0 ms. wget2 64 threads,
+# thumbfetch async -j 64 and threads -j 64, RUNS times interleaved; medians of wall and CPU
+# (user+sys); PASS/FAIL lines for the targets. Nothing else of this script runs.
+scale_bench() {
+  local copies=10 n_files=$((SCALE / 10))
+  local web=${WEB_CORPUS:-/tmp/corpus/corpus_web}
+  if [ ! -d "$web" ]; then
+    [ "$(basename "$web")" = corpus_web ] || { echo "no corpus at $web" >&2; exit 2; }
+    say "making the web corpus: $shared/make_corpus.sh $(dirname "$web")"
+    "$shared/make_corpus.sh" "$(dirname "$web")" >&2
+  fi
+  local corpus_text
+  corpus_text=$($tool select "$web" "$work/www/img" "$work/sizes.tsv" "$n_files" 1 50000000)
+  say "files: $corpus_text"
+  # The bench CA and a certificate for 127.0.0.1 (as tests/support/tls_nginx.cpp makes them).
+  local tls=$work/tls
+  mkdir -p "$tls"
+  echo "subjectAltName=IP:127.0.0.1,DNS:localhost" > "$tls/ext.cnf"
+  {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/ca.key" \
+      -out "$tls/ca.pem" -days 2 -subj "/CN=thumbfetch bench CA"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/server.key" \
+      -out "$tls/server.csr" -subj "/CN=127.0.0.1"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+      -out "$tls/server.pem" -days 2 -extfile "$tls/ext.cnf"
+  } >"$work/logs/openssl.log" 2>&1 || { cat "$work/logs/openssl.log" >&2; exit 2; }
+  local p0 p50 p200 ph2
+  read -r p0 p50 p200 ph2 < <($tool freeports 4)
+  printf 'server {   # https + HTTP/2, no added latency\n    listen 127.0.0.1:%s ssl http2;\n    ssl_certificate %s;\n    ssl_certificate_key %s;\n    location / { }\n}\n' \
+    "$ph2" "$tls/server.pem" "$tls/server.key" > "$work/tls.conf"
+  sed -e "s|/tmp/dlbench|$work|g" -e "s|127.0.0.1:18080;|127.0.0.1:$p0;|" \
+      -e "s|127.0.0.1:18081;|127.0.0.1:$p50;|" -e "s|127.0.0.1:18082;|127.0.0.1:$p200;|" \
+      -e "s|^    server {   # (a) no added latency|    include $work/tls.conf;\n&|" \
+      "$shared/nginx-latency.conf" > "$work/nginx.conf"
+  grep -q "include $work/tls.conf" "$work/nginx.conf" || { echo "could not rewrite the nginx config" >&2; exit 2; }
+  mkdir -p "$work/tmp/body" "$work/tmp/proxy" "$work/tmp/fastcgi" "$work/tmp/uwsgi" "$work/tmp/scgi"
+  nginx -p "$work/" -c "$work/nginx.conf" -e "$work/logs/error.log" &
+  nginx_pid=$!
+  local first
+  first=$(head -1 "$work/sizes.tsv" | cut -f1)
+  declare -A sbase=([http,0]=http://127.0.0.1:$p0 [http,50]=http://127.0.0.1:$p50 [https,0]=https://127.0.0.1:$ph2)
+  local key ok
+  for key in http,0 http,50 https,0; do
+    ok=0
+    for _ in $(seq 1 50); do
+      if curl -q -s -f --cacert "$tls/ca.pem" -o /dev/null --max-time 2 "${sbase[$key]}/img/$first"; then ok=1; break; fi
+      sleep 0.1
+    done
+    [ $ok = 1 ] || { echo "nginx on ${sbase[$key]} does not answer; $work/logs/error.log:" >&2; cat "$work/logs/error.log" >&2; exit 2; }
+    $tool queryurls "${sbase[$key]}" "$work/sizes.tsv" "$work/lists/${key/,/-}.txt" "$copies"
+  done
+  say "nginx (pid $nginx_pid): ${sbase[http,0]} ${sbase[http,50]} ${sbase[https,0]} (HTTP/2)"
+  local cont=(wget2_64 tf_async64 tf_threads64)
+  if [ -n "${CONTESTANTS:-}" ]; then
+    local keep=() id
+    for id in "${cont[@]}"; do [[ " $CONTESTANTS " == *" $id "* ]] && keep+=("$id"); done
+    cont=("${keep[@]}")
+    [ ${#cont[@]} -gt 0 ] || { echo "CONTESTANTS matches none of: wget2_64 tf_async64 tf_threads64" >&2; exit 2; }
+  fi
+  # scale_command ID LIST OUT SCHEME: the command line
+  scale_command() {
+    local ca=""
+    case $1 in
+      wget2_64)     [ "$4" = https ] && ca="--ca-certificate=$tls/ca.pem"
+                    echo "wget2 --no-config -q --max-threads=64 --no-robots -nd --no-hsts --no-hpkp --tries=3 $ca -i $2 -P $3" ;;
+      tf_async64)   [ "$4" = https ] && ca="--cacert $tls/ca.pem"
+                    echo "$tfb fetch --urls $2 -o $3 --strategy async -j 64 --per-host 64 -q $ca" ;;
+      tf_threads64) [ "$4" = https ] && ca="--cacert $tls/ca.pem"
+                    echo "$tfb fetch --urls $2 -o $3 --strategy threads -j 64 --per-host 64 -q $ca" ;;
+    esac
+  }
+  # The downloads go to tmpfs (SCALE_OUT, default /dev/shm): on this VM's ext4 (no journal)
+  # creating files right after deleting thousands scans the recently deleted inodes, seconds of
+  # kernel time that fall on whichever contestant runs next, whatever it is.
+  local out_root=${SCALE_OUT:-/dev/shm}
+  [ -d "$out_root" ] && [ -w "$out_root" ] || out_root=$work/out
+  scale_out=$(mktemp -d "$out_root/dlbench-out.XXXXXX")
+  local results=$work/scale.jsonl run k srv lat list n=${#cont[@]}
+  : > "$results"
+  say "$runs runs x 3 servers x $n contestants, $SCALE URLs each"
+  for run in $(seq 1 "$runs"); do
+    for key in http,0 http,50 https,0; do
+      srv=${key%,*}; lat=${key#*,}
+      list=$work/lists/${key/,/-}.txt
+      for k in $(seq 0 $((n - 1))); do
+        id=${cont[$(( (k + run - 1) % n ))]}
+        # shellcheck disable=SC2046
+        $tool run --results "$results" --id "$id" --server "$srv" --latency "$lat" --run "$run" \
+          --urls "$list" --sizes "$work/sizes.tsv" --out "$scale_out/$id" --timeout 300 \
+          --log "$work/logs/$id.log" --stats "" -- $(scale_command "$id" "$list" "$scale_out/$id" "$srv")
+      done
+    done
+  done
+  local load_end date_tag report
+  load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+  say "load average at end: $load_end"
+  date_tag=$(date +%Y-%m-%d)
+  mkdir -p "$bench/results"
+  BENCH_META_DATE=$date_tag BENCH_META_LOAD_START=$load_start BENCH_META_LOAD_END=$load_end \
+  BENCH_META_TF="${THUMBFETCH:-build/thumbfetch}" BENCH_META_TF_NOTE="$tf_note" \
+  BENCH_META_VERSIONS="$(wget2 --version | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | sed 's|nginx version: ||'), $(openssl version | cut -d' ' -f1-2)" \
+  BENCH_META_RUNS=$runs BENCH_META_COMMAND="SCALE=$SCALE ${THUMBFETCH:+THUMBFETCH=$THUMBFETCH }bench/fetch_bench.sh${1:+ $1}" \
+  BENCH_META_CORPUS="$web, $n_files files x $copies query strings (?v=0..$((copies - 1))): $corpus_text; downloads written to $out_root" \
+  BENCH_META_MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GB, $(uname -r)" \
+  $py -c 'import json, os, sys
+e = os.environ
+json.dump({k[11:].lower(): v for k, v in e.items() if k.startswith("BENCH_META_")}, open(sys.argv[1], "w"))' "$work/scale-meta.json"
+  report=$bench/results/fetch-scale-$date_tag.md
+  $tool scale-report "$results" "$work/scale-meta.json" > "$report"
+  cp "$results" "$bench/results/fetch-scale-$date_tag.jsonl"
+  cat "$report"
+  say "written $report (raw runs: bench/results/fetch-scale-$date_tag.jsonl)"
+}
+if [ -n "${SCALE:-}" ]; then
+  [[ $SCALE =~ ^[1-9][0-9]*0$ ]] || { echo "SCALE must be a multiple of 10 (the URL count, 10 per file)" >&2; exit 2; }
+  scale_bench "$@"
+  exit 0
+fi
 
 # --- the files: 500 images of 50-300 KB ----------------------------------------------------------
 # `thumbfetch corpus -n 1000 --seed 1` (deterministic) in the cache; about half of its images are

@@ -6,6 +6,8 @@
                                                        bytes, hard-linked (or copied) into DST
     fetch_tool.py urls BASE SIZES OUT [LIMIT]          BASE/img/NAME for each file (first LIMIT)
     fetch_tool.py tinyurls BASE COUNT OUT              BASE/tiny/t000000.jpg ... (memory test)
+    fetch_tool.py queryurls BASE SIZES OUT COPIES      BASE/img/NAME?v=K, K < COPIES, round-robin
+                                                       over the files (the 3,000-URL benchmark)
     fetch_tool.py run [options] -- COMMAND...          one timed, checked run; a JSON line appended
     fetch_tool.py check OUT SIZES URLS                 the check alone (exit 1 when it fails)
     fetch_tool.py report RESULTS META                  the Markdown report on stdout
@@ -100,6 +102,16 @@ def cmd_tinyurls(base, count, out):
     with open(out, "w") as f:
         for i in range(int(count)):
             f.write(f"{base}/tiny/t{i:06d}.jpg\n")
+
+
+def cmd_queryurls(base, sizes_path, out, copies):
+    # Distinct URLs for the same files: copy K of every file before copy K+1, so neighbours in
+    # the list are different files (no file is asked for twice in a row).
+    names = list(read_sizes(sizes_path))
+    with open(out, "w") as f:
+        for k in range(int(copies)):
+            for name in names:
+                f.write(f"{base}/img/{name}?v={k}\n")
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -493,6 +505,95 @@ def cmd_report(results_path, meta_path):
     return 0
 
 
+# --- the 3,000-URL benchmark (issue 9) ------------------------------------------------------
+
+SCALE_CONTESTANTS = [("wget2_64", "`wget2 --max-threads=64`"),
+                     ("tf_async64", "thumbfetch async -j 64"),
+                     ("tf_threads64", "thumbfetch threads -j 64")]
+SCALE_SERVERS = [("http", 0, "http, +0 ms"), ("http", 50, "http, +50 ms"),
+                 ("https", 0, "https + HTTP/2, +0 ms")]
+
+
+def cmd_scale_report(results_path, meta_path):
+    """The 3,000-URL report: median wall and CPU per contestant and server, PASS/FAIL lines."""
+    with open(meta_path) as f:
+        meta = json.load(f)
+    with open(results_path) as f:
+        recs = [json.loads(line) for line in f if line.strip()]
+    cells = {(cid, srv, lat): Cell([r for r in recs if r["id"] == cid and r["server"] == srv
+                                    and r["latency"] == lat])
+             for cid, _ in SCALE_CONTESTANTS for srv, lat, _ in SCALE_SERVERS}
+    out = []
+    w = out.append
+    w(f"# Downloads at scale (issue 9), {meta['date']}")
+    w("")
+    w(f"Command: `{meta['command']}` (from the repository root)")
+    w("")
+    w(f"- machine: {meta['machine']}; load average at start `{meta['load_start']}`, at end "
+      f"`{meta['load_end']}` (2 shared cores: compare ratios within this run)")
+    w(f"- thumbfetch: `{meta['tf']}` ({meta['tf_note']})")
+    w(f"- tools: {meta['versions']}")
+    w(f"- files: {meta['corpus']}")
+    w(f"- {meta['runs']} runs of every cell, interleaved with the order rotated per run; medians; "
+      f"wall = external time of the whole command, CPU = user + system of the command; every run "
+      f"checked (exit 0, every file with its served size), a FAILED run is left out")
+    w("")
+    w("| server | contestant | URLs | runs, wall s | median wall s | img/s | runs, CPU s | median CPU s | CPU ms/img |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for srv, lat, label in SCALE_SERVERS:
+        for cid, clabel in SCALE_CONTESTANTS:
+            c = cells[cid, srv, lat]
+            if not c.recs:
+                continue
+            walls = ", ".join(f"{r['wall']:.2f}" + ("" if r["ok"] else "!") for r in c.recs)
+            cpus = ", ".join(f"{r['cpu']:.2f}" for r in c.recs)
+            per = "—" if c.cpu is None else f"{1000 * c.cpu / c.n:.2f}"
+            w(f"| {label} | {clabel} | {c.n} | {walls} | "
+              f"{'—' if c.wall is None else f'{c.wall:.2f}'} | {fmt_rate(c.rate)} | {cpus} | "
+              f"{'—' if c.cpu is None else f'{c.cpu:.2f}'} | {per} |")
+    failures = [r for r in recs if not r["ok"]]
+    if failures:
+        w("")
+        w("FAILED runs:")
+        w("")
+        for r in failures:
+            w(f"- {r['server']} {r['latency']} ms {r['id']} run {r['run']}: {r['reason']}")
+    w("")
+    w("## The issue's targets")
+    w("")
+    w("```")
+
+    def med(cid, srv, lat, what):
+        c = cells[cid, srv, lat]
+        return getattr(c, what) if c.valid else None
+
+    def line(a, b, limit, text):
+        if a is None or b is None:
+            w(f"n/a   {text}: not measured (a cell is missing or FAILED)")
+            return
+        ratio = a / b
+        w(f"{'PASS' if ratio <= limit else 'FAIL'}  {text}: {a:.2f} s / {b:.2f} s = "
+          f"{ratio:.2f} (target <= {limit:g})")
+
+    for cid in ("tf_async64", "tf_threads64"):
+        name = cid.replace("tf_", "thumbfetch ").replace("64", " -j 64")
+        line(med(cid, "http", 0, "wall"), med("wget2_64", "http", 0, "wall"), 1.0,
+             f"http +0 ms wall, {name} / wget2")
+        line(med(cid, "http", 0, "cpu"), med("wget2_64", "http", 0, "cpu"), 1.0,
+             f"http +0 ms CPU, {name} / wget2")
+        line(med(cid, "http", 50, "wall"), med("wget2_64", "http", 50, "wall"), 0.9,
+             f"http +50 ms wall, {name} / wget2")
+        # "at least 1.2x wget2's speed": thumbfetch's time at most 1 / 1.2 of wget2's
+        line(med(cid, "https", 0, "wall"), med("wget2_64", "https", 0, "wall"), 1 / 1.2,
+             f"https + HTTP/2 wall, {name} / wget2 (1.2x the speed)")
+    for srv, lat, label in SCALE_SERVERS:
+        line(med("tf_threads64", srv, lat, "cpu"), med("tf_async64", srv, lat, "cpu"), 1.2,
+             f"{label} CPU, threads / async")
+    w("```")
+    print("\n".join(out))
+    return 0
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -505,6 +606,10 @@ def main():
         return cmd_urls(*args)
     if cmd == "tinyurls":
         return cmd_tinyurls(*args)
+    if cmd == "queryurls":
+        return cmd_queryurls(*args)
+    if cmd == "scale-report":
+        return cmd_scale_report(*args)
     if cmd == "run":
         return cmd_run(args)
     if cmd == "check":

@@ -141,7 +141,8 @@ TEST_F(FetchTls, Http2MultiplexesOnOneConnection) {
     }
     EXPECT_EQ(log.size() - before, static_cast<size_t>(kImages));
     if (std::string(strategy) == "async") {
-      // One multi handle: every transfer waits for the first connection and shares it.
+      // A list this short runs one event loop, one multi handle: every transfer waits for the
+      // first connection and shares it (a long list: one connection per loop).
       EXPECT_EQ(connections.size(), 1u) << "HTTP/2 transfers were not multiplexed";
     } else {
       // A handle per thread, each with its own connection: at most one per worker.

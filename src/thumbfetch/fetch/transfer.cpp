@@ -131,6 +131,7 @@ void Transfer::prepare(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers_.get());
   curl_easy_setopt(easy, CURLOPT_PROXY, p.proxy.empty() ? nullptr : p.proxy.c_str());
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);  // images: no content coding
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
@@ -198,22 +199,30 @@ size_t Transfer::accept(const char* data, size_t n) {
     return 0;  // CURLE_WRITE_ERROR: libcurl stops reading
   }
   bytes_ += n;
-  sha_.update({reinterpret_cast<const unsigned char*>(data), n});
-  if (!file_) {
+  std::optional<Error> err;
+  if (file_) {
+    err = digest_and_write(data, n);
+  } else {
+    // Held until the magic number can be checked: nothing is written for a non-image.
     head_.append(data, n);
-    if (head_.size() < kSniffBytes) return n;
-    if (auto err = open_file_for_head()) {
-      abort_reason_ = std::move(err);
-      return 0;
-    }
-    return n;
+    if (head_.size() >= kSniffBytes) err = open_file_for_head();
   }
-  end_scan_.feed({data, n});
-  if (auto st = file_->write({reinterpret_cast<const unsigned char*>(data), n}); !st) {
-    abort_reason_ = st.error();
+  if (err) {
+    abort_reason_ = std::move(err);
     return 0;
   }
   return n;
+}
+
+// The hash, the end-of-image scan and the write of one piece of the body, while it is in cache
+// (libcurl hands the body over in pieces of at most CURL_MAX_WRITE_SIZE, 16 KB).
+std::optional<Error> Transfer::digest_and_write(const char* data, size_t n) {
+  sha_.update({reinterpret_cast<const unsigned char*>(data), n});
+  end_scan_.feed({data, n});
+  if (auto st = file_->write({reinterpret_cast<const unsigned char*>(data), n}); !st) {
+    return st.error();
+  }
+  return std::nullopt;
 }
 
 std::optional<Error> Transfer::open_file_for_head() {
@@ -224,18 +233,16 @@ std::optional<Error> Transfer::open_file_for_head() {
   }
   extension_ = std::string(format_extension(format));
   end_scan_ = ImageEndScanner(format);
-  end_scan_.feed(head_);  // accept() feeds the rest as it arrives
   file_.emplace(config_.out_dir / (item_.stem + "." + extension_));
   if (!file_->ok()) {
     Error err = file_->error();
     file_.reset();
     return err;
   }
-  auto st = file_->write({reinterpret_cast<const unsigned char*>(head_.data()), head_.size()});
+  auto err = digest_and_write(head_.data(), head_.size());  // accept() does the rest as it arrives
   head_.clear();
   head_.shrink_to_fit();
-  if (!st) return st.error();
-  return std::nullopt;
+  return err;
 }
 
 Transfer::Next Transfer::fail(Error error, bool retryable, double retry_after) {
