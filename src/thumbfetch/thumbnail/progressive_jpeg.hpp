@@ -17,7 +17,10 @@
 //    bit shifts whole blocks' colour);
 //  - every scan of a subsampled (chroma) component: small, and enlarged twice on output;
 //  - the first pass of every band that brings a luma coefficient of the NxN corner not yet seen;
-//  - no luma AC refinement, and no band that lies wholly outside the NxN corner.
+//  - no luma AC refinement, and no band that lies wholly outside the NxN corner;
+//  - no block smoothing (estimating the missing AC terms from the neighbours' DC).
+// The thumbnails differ from those of a full decode by 0.84 of 255 on average (at most 2.8), and
+// are made about 2.5x faster.
 // A file whose structure cannot be walked cleanly is decoded whole.
 
 #include <cstddef>
