@@ -204,3 +204,25 @@ TEST(ProgressiveJpeg, BadFilesBeforeGoodOnesUnderEveryStrategy) {
         << results[2].error.message;
   }
 }
+
+// What the walk does not understand (stray bytes between two header segments, which libjpeg
+// skips with a warning; more segments than any real file) is decoded whole, as TurboJPEG would:
+// the thumbnail of every scan.
+TEST(ProgressiveJpeg, FilesTheWalkGivesUpOnAreDecodedWhole) {
+  TempDir dir;
+  const std::string jpeg = progressive_photo(dir.path());
+  std::string stray = jpeg;
+  stray.insert(walk_jpeg(jpeg).segments.at(1).begin, "garbage");
+  std::string comments = jpeg.substr(0, 2);
+  for (int i = 0; i < 5000; ++i) comments += std::string("\xFF\xFE\x00\x02", 4);
+  comments += jpeg.substr(2);
+  auto every_scan = render(jpeg, ProgressiveScans::all);
+  ASSERT_TRUE(every_scan.ok());
+  for (const auto& [what, file] : {std::pair{"stray bytes", stray}, {"5000 comments", comments}}) {
+    SCOPED_TRACE(what);
+    EXPECT_FALSE(walk_jpeg(file).clean);
+    auto thumb = render(file, ProgressiveScans::needed);
+    ASSERT_TRUE(thumb.ok()) << thumb.error().message;
+    EXPECT_TRUE(thumb->bytes == every_scan->bytes) << "not decoded whole";
+  }
+}
