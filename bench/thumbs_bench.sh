@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The thumbnail benchmark of issue 2, side by side in one run:
+# The thumbnail benchmark of issues 2 and 9, side by side in one run:
 #   bench/thumbs_bench.sh [CORPUS_DIR] [RUNS]
 # CORPUS_DIR: a folder of images (default /tmp/corpus/corpus_web; when missing and named
 # .../corpus_web it is made with ../shared/bench/make_corpus.sh). RUNS: runs per contestant
@@ -43,27 +43,51 @@ tf=$(readlink -f "$tf")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/thumbs_bench.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then say "keeping $work"; else trap 'rm -rf "$work"' EXIT; fi
-mkdir -p "$work/bin" "$work/sets/all" "$work/sets/jpeg" "$work/sets/png" "$work/out" "$work/json"
+mkdir -p "$work/bin" "$work/out" "$work/json"
+for s in all jpeg base prog png; do mkdir -p "$work/sets/$s"; done
 
 say "building tj_floor"
 g++ -O2 -std=c++17 "$bench/tj_floor.cpp" -o "$work/bin/tj_floor" -lturbojpeg
 
-# Sets of symlinks, so every contestant sees exactly the same files: all, JPEG only, PNG only.
+# Which JPEGs are progressive: their frame header is SOF2 (or SOF10), read from the markers.
+jpeg_frame() {  # FILE -> "prog", "base" or "other"
+  $py - "$1" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read(1 << 20)
+i, kind = 2, "other"
+while i + 4 <= len(d) and d[i] == 0xFF:
+    m, n = d[i + 1], d[i + 2] << 8 | d[i + 3]
+    if m in (0xC2, 0xCA): kind = "prog"; break
+    if m in (0xC0, 0xC1): kind = "base"; break
+    if m == 0xDA: break
+    i += 2 + n
+print(kind)
+PY
+}
+
+# Sets of symlinks, so every contestant sees exactly the same files: all, JPEG only (and its
+# baseline and progressive parts), PNG only.
 while IFS= read -r -d '' f; do
   name=$(basename "$f")
   case "${name,,}" in
-    *.jpg|*.jpeg) ln -s "$f" "$work/sets/all/$name"; ln -s "$f" "$work/sets/jpeg/$name" ;;
+    *.jpg|*.jpeg) ln -s "$f" "$work/sets/all/$name"; ln -s "$f" "$work/sets/jpeg/$name"
+                  kind=$(jpeg_frame "$f")
+                  [ "$kind" = other ] || ln -s "$f" "$work/sets/$kind/$name" ;;
     *.png)        ln -s "$f" "$work/sets/all/$name"; ln -s "$f" "$work/sets/png/$name" ;;
     *.webp|*.gif|*.tif|*.tiff) ln -s "$f" "$work/sets/all/$name" ;;
   esac
 done < <(find "$corpus" -maxdepth 1 -type f -print0 | sort -z)
-for s in all jpeg png; do
+for s in all jpeg base prog png; do
   find "$work/sets/$s" -maxdepth 1 -type l | sort > "$work/sets/$s.txt"
 done
 n_all=$(wc -l < "$work/sets/all.txt"); n_jpeg=$(wc -l < "$work/sets/jpeg.txt")
-n_png=$(wc -l < "$work/sets/png.txt")
+n_png=$(wc -l < "$work/sets/png.txt"); n_prog=$(wc -l < "$work/sets/prog.txt")
+n_base=$(wc -l < "$work/sets/base.txt")
 [ "$n_all" -gt 0 ] || { echo "no images in $corpus" >&2; exit 2; }
-say "corpus $corpus: $n_all images ($n_jpeg JPEG, $n_png PNG), $runs runs each"
+# The web corpus is ~25% progressive (make_web_corpus.sh): a corpus with none gets no
+# progressive row (make one with `jpegtran -progressive` from baseline files to add it).
+[ "$n_prog" -gt 0 ] || say "no progressive JPEGs in $corpus: the progressive row is left out"
+say "corpus $corpus: $n_all images ($n_jpeg JPEG: $n_base baseline, $n_prog progressive; $n_png PNG), $runs runs each"
 
 # --- contestants: id|set|label; run_one ID SET OUT prints the in-process seconds (or "-") --------
 contestants=(
@@ -76,7 +100,12 @@ contestants=(
   "pillow_serial_jpeg|jpeg|Pillow serial, JPEG only"
   "tf_serial_jpeg|jpeg|thumbfetch serial, JPEG only"
   "tf_threads2_jpeg|jpeg|thumbfetch threads -j2, JPEG only"
-  "floor_jpeg|jpeg|TurboJPEG decode at 1/8 (floor), JPEG only"
+  "floor_jpeg|jpeg|TurboJPEG decode at 1/8 (floor for --reducing-gap 1), JPEG only"
+  "floor_same_jpeg|jpeg|TurboJPEG decode at thumbfetch's scale (floor), JPEG only"
+  "tf_serial_base|base|thumbfetch serial, baseline JPEG only"
+  "floor_same_base|base|TurboJPEG decode at thumbfetch's scale (floor), baseline JPEG only"
+  "pillow_serial_prog|prog|Pillow serial, progressive JPEG only"
+  "tf_serial_prog|prog|thumbfetch serial, progressive JPEG only"
   "pillow_serial_png|png|Pillow serial, PNG only"
   "tf_serial_png|png|thumbfetch serial, PNG only"
 )
@@ -109,7 +138,8 @@ run_one() {  # ID SET OUT LOG: runs one contestant, nothing else (its CPU time i
     vips_p2)        tr '\n' '\0' < "$list" |
                       xargs -0 -P2 -n 50 vipsthumbnail --size 128x128 -o "$out/%s.jpg[Q=85,strip]" \
                       > "$log" 2>&1 ;;
-    floor_jpeg)     "$work/bin/tj_floor" - < "$list" > "$log" 2>&1 ;;
+    floor_jpeg)     "$work/bin/tj_floor" --scale eighth - < "$list" > "$log" 2>&1 ;;
+    floor_same_*)   "$work/bin/tj_floor" --scale same - < "$list" > "$log" 2>&1 ;;
     tf_*)           local strat=serial jobs=1
                     case $id in tf_threads2*) strat=threads jobs=2 ;; tf_processes2*) strat=processes jobs=2 ;; esac
                     "$tf" thumbs "$dir" -o "$out" --strategy $strat -j $jobs --json "$j" > "$log" 2>&1 ;;
@@ -119,8 +149,8 @@ run_one() {  # ID SET OUT LOG: runs one contestant, nothing else (its CPU time i
 raw=$work/raw.tsv
 printf 'run\tid\tset\texternal_s\tinprocess_s\tcpu_s\timages\toutputs\n' > "$raw"
 say "warm-up (page cache, .pyc): one untimed pass of Pillow serial, thumbfetch serial, the floor"
-for id in pillow_serial tf_serial floor_jpeg; do
-  set_=all; [ $id = floor_jpeg ] && set_=jpeg
+for id in pillow_serial tf_serial floor_jpeg floor_same_jpeg; do
+  set_=all; [[ $id = floor_* ]] && set_=jpeg
   rm -rf "$work/out/warm"; mkdir -p "$work/out/warm"
   run_one $id $set_ "$work/out/warm" "$work/warm.log" || true
 done
@@ -142,8 +172,8 @@ for ((r = 1; r <= runs; r++)); do
     inproc=$(inprocess_seconds "$id" "$log")
     cpu=$(printf '%d.%03d' $(( (c1 - c0) / 1000 )) $(( (c1 - c0) % 1000 )))
     ext=$($py -c "print(f'{$t1 - $t0:.6f}')")
-    outputs=$(find "$out" -maxdepth 1 -type f ! -name '.*' | wc -l)
-    [ $id = floor_jpeg ] && outputs=$(sed -n 's/^tj_floor: \([0-9]*\) ok.*/\1/p' "$log")
+    outputs=$(find "$out" -maxdepth 1 -type f ! -name '.*' ! -name thumbs.jsonl | wc -l)
+    [[ $id = floor_* ]] && outputs=$(sed -n 's/^tj_floor: \([0-9]*\) ok.*/\1/p' "$log")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$id" "$set" "$ext" "${inproc:--}" "$cpu" "$images" "$outputs" >> "$raw"
     say "run $r/$runs  $(printf '%-20s' "$id") $(printf '%7.3f' "$ext") s external, in-process ${inproc:--}, cpu $cpu s, $outputs/$images done"
   done
@@ -157,6 +187,10 @@ $py "$bench/compare_quality.py" "$work/out/pillow_serial" "$work/out/tf_serial" 
   --json "$work/quality.json" --sheet "$bench/results/contact_sheet.png" >&2
 $py "$bench/compare_quality.py" "$work/out/pillow_serial" "$work/out/vips_p2" --src "$corpus" \
   --label-test vipsthumbnail --json "$work/quality_vips.json" >&2
+if [ "$n_prog" -gt 0 ]; then
+  $py "$bench/compare_quality.py" "$work/out/pillow_serial_prog" "$work/out/tf_serial_prog" \
+    --json "$work/quality_prog.json" >&2
+fi
 
 # --- memory: peak RSS on one 24-megapixel JPEG (baseline and progressive) ------------------------
 memtsv=$work/memory.tsv
@@ -189,7 +223,8 @@ fi
 cmd="bench/thumbs_bench.sh $*"; [ $# -eq 0 ] && cmd="bench/thumbs_bench.sh"
 report=$bench/results/thumbs-$(date +%F).md
 $py "$bench/thumbs_report.py" --raw "$raw" --quality "$work/quality.json" \
-  --quality-vips "$work/quality_vips.json" --memory "$memtsv" \
+  --quality-vips "$work/quality_vips.json" --quality-prog "$work/quality_prog.json" \
+  --memory "$memtsv" \
   --labels "$(printf '%s\n' "${contestants[@]}")" --command "$cmd" --corpus "$corpus" \
   --thumbfetch "$tf" --repo "$repo" --runs "$runs" \
   --load "$load_before -> $load_after" \

@@ -1,13 +1,18 @@
 // tj_floor: the decode floor of a JPEG thumbnailer, what none can beat.
-// Reads each file given on the command line (or listed one per line on stdin with "-") and
-// decodes it with TurboJPEG at the 1/8 DCT scale (the smallest), to RGB, in this one thread.
+//   tj_floor [--scale eighth|same] FILE...      (or "-": paths on stdin, one a line)
+// Reads each file and decodes it with TurboJPEG, to RGB, in this one thread, at
+//   eighth: the 1/8 DCT scale, the smallest (the floor for thumbfetch --reducing-gap 1);
+//   same:   the scale thumbfetch (and Pillow's draft) chooses for a 128x128 box, the smallest
+//           N/8 that keeps at least twice the thumbnail's size (reducing gap 2.0).
 // Only the loop is timed (file read + header + scaled decode); prints one line:
 //   tj_floor: N ok, M failed, S s, R img/s
 // then "seconds=S" (the timed loop) for the bench script. Default (accurate) DCT, no encode.
 // Build: g++ -O2 -std=c++17 tj_floor.cpp -o tj_floor -lturbojpeg
 #include <turbojpeg.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -26,11 +31,41 @@ static bool read_file(const std::string& path, std::vector<unsigned char>& buf) 
   return static_cast<bool>(in.read(reinterpret_cast<char*>(buf.data()), size));
 }
 
+// Pillow's thumbnail size inside a 128x128 box (thumbfetch's fit_inside): the side that is cut
+// keeps the aspect ratio closest.
+static void fit_inside(int w, int h, int box, int& out_w, int& out_h) {
+  out_w = w, out_h = h;
+  if (w <= box && h <= box) return;
+  const double aspect = static_cast<double>(w) / h;
+  auto pick = [](double n, auto error_of) {
+    const double lo = std::floor(n), hi = std::ceil(n);
+    return std::max(static_cast<int>(error_of(hi) < error_of(lo) ? hi : lo), 1);
+  };
+  out_w = out_h = box;
+  if (aspect <= 1.0) {
+    out_w = pick(box * aspect, [&](double n) { return std::abs(aspect - n / box); });
+  } else {
+    out_h = pick(box / aspect, [&](double n) { return n == 0 ? 0.0 : std::abs(aspect - box / n); });
+  }
+}
+
+// thumbfetch's choice: the smallest N/8 >= (thumbnail / source) x 2, at most 8/8.
+static tjscalingfactor same_scale(int w, int h) {
+  int tw = 0, th = 0;
+  fit_inside(w, h, 128, tw, th);
+  const double scale =
+      std::min(1.0, 2.0 * std::max(static_cast<double>(tw) / w, static_cast<double>(th) / h));
+  return {std::max(1, std::min(8, static_cast<int>(std::ceil(scale * 8)))), 8};
+}
+
 int main(int argc, char** argv) {
   std::vector<std::string> files;
+  bool same = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "-") {
+    if (a == "--scale" && i + 1 < argc) {
+      same = std::string(argv[++i]) == "same";
+    } else if (a == "-") {
       for (std::string line; std::getline(std::cin, line);)
         if (!line.empty()) files.push_back(line);
     } else {
@@ -38,7 +73,8 @@ int main(int argc, char** argv) {
     }
   }
   if (files.empty()) {
-    std::fprintf(stderr, "usage: tj_floor FILE.jpg... (or - to read paths from stdin)\n");
+    std::fprintf(stderr,
+                 "usage: tj_floor [--scale eighth|same] FILE.jpg... (or - for paths on stdin)\n");
     return 2;
   }
   tjhandle tj = tjInitDecompress();
@@ -56,7 +92,8 @@ int main(int argc, char** argv) {
       ++failed;
       continue;
     }
-    const int sw = TJSCALED(w, eighth), sh = TJSCALED(h, eighth);
+    const tjscalingfactor scale = same ? same_scale(w, h) : eighth;
+    const int sw = TJSCALED(w, scale), sh = TJSCALED(h, scale);
     pixels.resize(static_cast<size_t>(sw) * sh * 3);
     if (tjDecompress2(tj, jpeg.data(), jpeg.size(), pixels.data(), sw, 0, sh, TJPF_RGB, 0) != 0) {
       std::fprintf(stderr, "%s: %s\n", f.c_str(), tjGetErrorStr2(tj));

@@ -11,6 +11,7 @@ scripts/install-packages.sh \
   libvips-dev libturbojpeg0-dev libspng-dev libdeflate-dev libcurl4-openssl-dev libssl-dev \
   libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev \
   libtiff-dev \
+  libjpeg62-turbo-dev \
   libarchive-dev \
   nginx libnginx-mod-http-echo openssl \
   librsvg2-common fonts-dejavu-core \

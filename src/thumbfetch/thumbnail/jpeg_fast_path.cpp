@@ -2,6 +2,7 @@
 
 #include "thumbfetch/thumbnail/decoded.hpp"
 #include "thumbfetch/thumbnail/jpeg_markers.hpp"
+#include "thumbfetch/thumbnail/progressive_jpeg.hpp"
 #include "thumbfetch/thumbnail/resample.hpp"
 
 namespace thumbfetch {
@@ -39,8 +40,11 @@ Result<Decoded> decode_jpeg_fast(TurboJpeg& codec, std::string_view data,
   out.source = swap ? Size{raw.height, raw.width} : raw;
   out.plan = plan_thumbnail(out.source, options);
   out.decoder = Decoder::libjpeg_turbo;
-  auto pixels =
-      codec.decode(data, *header, min_decode_scale(out.plan, options), options.allow_truncated);
+  const int eighths = dct_scale_eighths(min_decode_scale(out.plan, options));
+  auto pixels = markers.progressive
+                    ? decode_progressive_jpeg(data, *header, eighths, options.progressive,
+                                              options.allow_truncated)
+                    : codec.decode(data, *header, eighths, options.allow_truncated);
   if (!pixels) return pixels.error();
   // Rotating the DCT-scaled image is cheap: it is only a few times larger than the thumbnail.
   out.pixels = apply_orientation(std::move(pixels).value(), markers.orientation);

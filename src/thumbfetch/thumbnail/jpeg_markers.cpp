@@ -70,6 +70,7 @@ JpegMarkers scan_jpeg_markers(std::string_view jpeg) {
     size_t length = read16(jpeg, at + 2, true);
     if (length < 2 || at + 2 + length > jpeg.size()) break;
     std::string_view body = jpeg.substr(at + 4, length - 2);
+    if (marker == 0xC2 || marker == 0xCA) result.progressive = true;
     if (marker == 0xE1 && body.starts_with(std::string_view("Exif\0\0", 6))) {
       result.orientation = exif_orientation(body);
     } else if (marker == 0xE2 && body.starts_with(std::string_view("ICC_PROFILE\0", 12)) &&

@@ -10,6 +10,7 @@ struct JpegMarkers {
   int orientation = 1;       // EXIF orientation, 1..8 (1 when absent or invalid)
   bool has_icc = false;      // an APP2 ICC_PROFILE segment is present
   bool icc_is_srgb = false;  // ... and it describes sRGB (no conversion needed)
+  bool progressive = false;  // the frame is progressive (SOF2, or SOF10 with arithmetic coding)
 };
 
 JpegMarkers scan_jpeg_markers(std::string_view jpeg);

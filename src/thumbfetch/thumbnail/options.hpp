@@ -37,6 +37,11 @@ struct Rgb {
   bool operator==(const Rgb&) const = default;
 };
 
+// How much of a progressive JPEG the fast path decodes: only the scans its DCT scale needs
+// (progressive_jpeg.hpp), or every scan (what TurboJPEG does; tests and bench/ compare the two).
+// Not a command-line flag: worker processes always get `needed`.
+enum class ProgressiveScans { needed, all };
+
 struct ThumbOptions {
   Size box{128, 128};
   FitMode mode = FitMode::fit;
@@ -49,6 +54,7 @@ struct ThumbOptions {
   // reducing_gap, 2.0): JPEG DCT scaling and box reduction never go below it, so the filter sees
   // enough source pixels for a smooth result. 1.0 is faster, with a little more aliasing.
   double reducing_gap = 2.0;
+  ProgressiveScans progressive = ProgressiveScans::needed;
 };
 
 // The largest side a thumbnail may have; also the bound of a side --size leaves free.

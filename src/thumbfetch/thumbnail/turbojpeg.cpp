@@ -2,6 +2,8 @@
 
 #include <turbojpeg.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -116,20 +118,15 @@ Result<JpegHeader> TurboJpeg::read_header(std::string_view jpeg) {
   return header;
 }
 
-Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header, double min_scale,
+int dct_scale_eighths(double min_scale) {
+  // Times 8 is exact in floating point: the smallest N with N/8 >= min_scale.
+  const int n = static_cast<int>(std::ceil(min_scale * 8));
+  return std::clamp(n, 1, 8);
+}
+
+Result<Pixels> TurboJpeg::decode(std::string_view jpeg, const JpegHeader& header, int eighths,
                                  bool allow_truncated) {
-  // The list goes from large to small; keep the smallest that is still large enough.
-  int count = 0;
-  const tjscalingfactor* factors = tjGetScalingFactors(&count);
-  tjscalingfactor chosen{1, 1};
-  double chosen_value = 1.0;
-  for (int i = 0; i < count; ++i) {
-    double value = static_cast<double>(factors[i].num) / factors[i].denom;
-    if (value >= min_scale && value < chosen_value) {
-      chosen = factors[i];
-      chosen_value = value;
-    }
-  }
+  const tjscalingfactor chosen{eighths, 8};
   auto decompressor = fresh_decompressor();
   if (!decompressor) return decompressor.error();
   tjhandle handle = decompressor->get();

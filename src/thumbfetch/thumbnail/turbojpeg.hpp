@@ -26,6 +26,10 @@ struct JpegHeader {
   bool cmyk = false;  // CMYK or YCCK: the fast path leaves those to libvips
 };
 
+// The smallest DCT scale, in eighths (1..8), that keeps at least `min_scale` of the full size:
+// libjpeg-turbo scales by N/8.
+int dct_scale_eighths(double min_scale);
+
 class TurboJpeg {
  public:
   TurboJpeg() = default;
@@ -36,9 +40,9 @@ class TurboJpeg {
   // Both decoding calls are independent of every earlier call (a fresh decompressor each).
   Result<JpegHeader> read_header(std::string_view jpeg);
 
-  // Decodes at the smallest DCT scale (M/8) that keeps at least `min_scale` of the full size.
+  // Decodes at `eighths`/8 of the full size (dct_scale_eighths), every scan.
   // Truncated data fails unless `allow_truncated`; other libjpeg warnings are tolerated.
-  Result<Pixels> decode(std::string_view jpeg, const JpegHeader& header, double min_scale,
+  Result<Pixels> decode(std::string_view jpeg, const JpegHeader& header, int eighths,
                         bool allow_truncated);
 
   // Baseline JPEG, 4:2:0 (grey stays grey), no metadata.
