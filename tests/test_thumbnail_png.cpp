@@ -374,16 +374,18 @@ TEST(PngWholePath, UnfilterMatchesTheScalarReference) {
   std::mt19937 rng(7);
   for (int bpp : {1, 2, 3, 4, 6, 8}) {
     for (size_t pixels : {size_t{1}, size_t{2}, size_t{3}, size_t{17}, size_t{64}}) {
-      const size_t n = pixels * bpp;
-      std::vector<u8> in(n), prev(n), a(n), b(n);
-      for (auto& v : in) v = static_cast<u8>(rng());
-      for (auto& v : prev) v = static_cast<u8>(rng() % 3 == 0 ? 0 : rng());
-      for (int filter = 0; filter <= 4; ++filter) {
-        ASSERT_TRUE(unfilter_row(filter, in.data(), a.data(), prev.data(), n, bpp));
-        ASSERT_TRUE(unfilter_row_scalar(filter, in.data(), b.data(), prev.data(), n, bpp));
-        EXPECT_EQ(a, b) << "bpp " << bpp << ", filter " << filter << ", " << pixels << " px";
+      for (size_t extra : {size_t{0}, size_t{1}}) {  // a row that is not whole pixels: every byte
+        const size_t n = pixels * bpp + extra;
+        std::vector<u8> in(n), prev(n), a(n), b(n);
+        for (auto& v : in) v = static_cast<u8>(rng());
+        for (auto& v : prev) v = static_cast<u8>(rng() % 3 == 0 ? 0 : rng());
+        for (int filter = 0; filter <= 4; ++filter) {
+          ASSERT_TRUE(unfilter_row(filter, in.data(), a.data(), prev.data(), n, bpp));
+          ASSERT_TRUE(unfilter_row_scalar(filter, in.data(), b.data(), prev.data(), n, bpp));
+          EXPECT_EQ(a, b) << "bpp " << bpp << ", filter " << filter << ", " << pixels << " px";
+        }
+        EXPECT_FALSE(unfilter_row(5, in.data(), a.data(), prev.data(), n, bpp));
       }
-      EXPECT_FALSE(unfilter_row(5, in.data(), a.data(), prev.data(), n, bpp));
     }
   }
 }

@@ -153,8 +153,11 @@ bool unfilter_row_scalar(int filter, const u8* in, u8* out, const u8* prev, size
 
 bool unfilter_row(int filter, const u8* in, u8* out, const u8* prev, size_t n, int bpp) {
 #if defined(__x86_64__)
-  if (bpp == 4) return unfilter_sse2<4>(filter, in, out, prev, n);
-  if (bpp == 3) return unfilter_sse2<3>(filter, in, out, prev, n);
+  // The vector loops step a whole pixel at a time and write no partial pixel at the end.
+  if (n % size_t(bpp) == 0) {
+    if (bpp == 4) return unfilter_sse2<4>(filter, in, out, prev, n);
+    if (bpp == 3) return unfilter_sse2<3>(filter, in, out, prev, n);
+  }
 #endif
   return unfilter_row_scalar(filter, in, out, prev, n, bpp);
 }

@@ -13,6 +13,7 @@
 
 #include "thumbfetch/thumbnail/png_decode.hpp"
 #include "thumbfetch/thumbnail/png_unfilter.hpp"
+#include "thumbfetch/util/big_endian.hpp"
 
 namespace thumbfetch {
 
@@ -28,11 +29,6 @@ struct DecompressorFree {
   void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
 };
 
-std::uint32_t read_be32(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
-}
-
 // The payloads of the IDAT chunks in file order, each checked against its CRC. The chunks before
 // the first IDAT libspng has checked; those after the last one play no part in the pixels.
 struct IdatScan {
@@ -45,11 +41,11 @@ IdatScan scan_idat(std::string_view png) {
   IdatScan scan;
   size_t pos = 8;  // after the signature
   while (png.size() - pos >= 12) {
-    const std::uint32_t length = read_be32(png.data() + pos);
+    const std::uint32_t length = big_endian32(png.data() + pos);
     if (length > 0x7fffffffu || png.size() - pos - 12 < length) return scan;
     const std::string_view type_and_data = png.substr(pos + 4, 4 + size_t{length});
     if (type_and_data.substr(0, 4) == "IDAT") {
-      const std::uint32_t crc = read_be32(png.data() + pos + 8 + length);
+      const std::uint32_t crc = big_endian32(png.data() + pos + 8 + length);
       if (libdeflate_crc32(0, type_and_data.data(), type_and_data.size()) != crc) {
         scan.bad_crc_offset = pos;
         return scan;
@@ -89,10 +85,13 @@ void size_for_overwrite(Bytes& buffer, size_t n) {
   buffer.resize(n);
 }
 
+// One cap on both buffers together, so a pool of N threads keeps at most N x kKeepBytes between
+// images (and the serial strategy's calling thread, which may live as long as a Python process).
 struct ScratchTrim {
   Scratch& scratch;
   ~ScratchTrim() {
-    if (scratch.joined.capacity() > kKeepBytes) Bytes().swap(scratch.joined);
+    if (scratch.joined.capacity() + scratch.rows.capacity() <= kKeepBytes) return;
+    Bytes().swap(scratch.joined);
     if (scratch.rows.capacity() > kKeepBytes) Bytes().swap(scratch.rows);
   }
 };

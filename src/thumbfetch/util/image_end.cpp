@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "thumbfetch/util/big_endian.hpp"
+
 namespace thumbfetch {
 
 namespace {
@@ -14,11 +16,6 @@ constexpr std::uint8_t kEoi = 0xD9;
 // consumed with the signature).
 bool standalone_marker(std::uint8_t code) {
   return code == 0x01 || (code >= 0xD0 && code <= 0xD7);
-}
-
-std::uint32_t big_endian32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
 }
 
 }  // namespace
