@@ -138,7 +138,8 @@ scale_bench() {
     $tool queryurls "${sbase[$key]}" "$work/sizes.tsv" "$work/lists/${key/,/-}.txt" "$copies"
   done
   say "nginx (pid $nginx_pid): ${sbase[http,0]} ${sbase[http,50]} ${sbase[https,0]} (HTTP/2)"
-  local cont=(wget2_64 tf_async64 tf_threads64)
+  local cont=(wget2_64)
+  [ $has_fetch = 1 ] && cont+=(tf_async64 tf_threads64)
   if [ -n "${CONTESTANTS:-}" ]; then
     local keep=() id
     for id in "${cont[@]}"; do [[ " $CONTESTANTS " == *" $id "* ]] && keep+=("$id"); done

@@ -15,6 +15,7 @@
 Every HTTP request this file makes goes to 127.0.0.1 (the /stats of `thumbfetch serve`), with
 proxies disabled.
 """
+import hashlib
 import json
 import os
 import resource
@@ -69,9 +70,10 @@ def cmd_select(src, dst, sizes_path, n, lo, hi):
             os.link(os.path.join(src, name), target)
         except OSError:
             shutil.copyfile(os.path.join(src, name), target)
+    # The SHA-256 of each served file, so that a run is checked by content, not only by size.
     with open(sizes_path, "w") as f:
         for name, size in chosen:
-            f.write(f"{name}\t{size}\n")
+            f.write(f"{name}\t{size}\t{file_sha256(os.path.join(dst, name))}\n")
     sizes = [s for _, s in chosen]
     jpeg = sum(1 for name, _ in chosen if name.lower().endswith((".jpg", ".jpeg")))
     print(f"{len(chosen)} files ({jpeg} JPEG, {len(chosen) - jpeg} PNG), {sum(sizes)} bytes, "
@@ -80,13 +82,26 @@ def cmd_select(src, dst, sizes_path, n, lo, hi):
     return 0
 
 
-def read_sizes(path):
-    sizes = {}
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_table(path):
+    """name -> (size, sha256 or None) from a sizes.tsv."""
+    table = {}
     with open(path) as f:
         for line in f:
-            name, size = line.rstrip("\n").split("\t")
-            sizes[name] = int(size)
-    return sizes
+            fields = line.rstrip("\n").split("\t")
+            table[fields[0]] = (int(fields[1]), fields[2] if len(fields) > 2 else None)
+    return table
+
+
+def read_sizes(path):
+    return {name: size for name, (size, _) in read_table(path).items()}
 
 
 def cmd_urls(base, sizes_path, out, limit=None):
@@ -117,7 +132,8 @@ def cmd_queryurls(base, sizes_path, out, copies):
 # --- one run ---------------------------------------------------------------------------------
 
 def expected_sizes(sizes_path, urls_path):
-    sizes = read_sizes(sizes_path) if sizes_path.endswith(".tsv") else None
+    """(size, sha256 or None) of every URL's file, in list order."""
+    sizes = read_table(sizes_path) if sizes_path.endswith(".tsv") else None
     out = []
     with open(urls_path) as f:
         for line in f:
@@ -126,16 +142,17 @@ def expected_sizes(sizes_path, urls_path):
                 continue
             name = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
             if sizes is None:  # a single size for every URL (memory test)
-                out.append(int(sizes_path))
+                out.append((int(sizes_path), None))
             else:
                 out.append(sizes[name])
     return out
 
 
 def check_dir(out_dir, want):
-    """Every file downloaded with the right size: same count, same total, same multiset of sizes.
-    Ignored: thumbfetch's manifest.jsonl and hidden files (temp files are named .something)."""
-    got = []
+    """Every file downloaded with the right content: same count, same total, same multiset of
+    sizes and, where the served files' hashes are known, of SHA-256s. Ignored: thumbfetch's
+    manifest.jsonl and hidden files (temp files are named .something)."""
+    got, paths = [], []
     hidden = 0
     if os.path.isdir(out_dir):
         with os.scandir(out_dir) as it:
@@ -147,6 +164,9 @@ def check_dir(out_dir, want):
                     continue
                 if e.is_file(follow_symlinks=False):
                     got.append(e.stat(follow_symlinks=False).st_size)
+                    paths.append(e.path)
+    want_hashes = [h for _, h in want]
+    want = [size for size, _ in want]
     res = {"files": len(got), "bytes": sum(got), "exp_files": len(want), "exp_bytes": sum(want),
            "hidden": hidden}
     problems = []
@@ -156,6 +176,9 @@ def check_dir(out_dir, want):
         problems.append(f"{sum(got)} bytes, expected {sum(want)}")
     if not problems and sorted(got) != sorted(want):
         problems.append("file sizes differ from the served ones")
+    if not problems and None not in want_hashes:
+        if sorted(file_sha256(p) for p in paths) != sorted(want_hashes):
+            problems.append("file contents differ from the served ones")
     res["ok"] = not problems
     res["reason"] = "; ".join(problems)
     return res
