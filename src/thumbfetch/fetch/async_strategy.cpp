@@ -63,13 +63,12 @@ int milliseconds_until(Clock::time_point t) {
 // One run of the loop: its handles, queues and counters live exactly as long as the run.
 class EventLoop {
  public:
-  EventLoop(const std::vector<FetchItem>& items, const FetchProgress& progress,
-            const FetchRunConfig& config, int window)
-      : items_(items),
+  EventLoop(FetchFeed& feed, const FetchProgress& progress, const FetchRunConfig& config,
+            int window)
+      : feed_(feed),
         progress_(progress),
         config_(config),
         window_(window),
-        results_(items.size()),
         epoll_(::epoll_create1(EPOLL_CLOEXEC)),
         multi_(make_curl_multi()) {
     if (!epoll_.valid()) throw std::runtime_error("epoll_create1 failed");
@@ -90,13 +89,13 @@ class EventLoop {
     for (auto& [raw, easy] : busy_handles_) curl_multi_remove_handle(multi_.get(), raw);
   }
 
-  std::vector<FetchResult> run() {
+  void run() {
     while (!is_cancelled(config_)) {
       promote_due_retries();
       promote_due_turns();
       fill_window();
       if (in_flight_ == 0 && timers_.empty() && pace_waiting_.empty() && ready_.empty() &&
-          next_new_ >= items_.size()) {
+          feed_done_) {
         break;
       }
       if (curl_deadline_ && Clock::now() >= *curl_deadline_) {
@@ -107,7 +106,6 @@ class EventLoop {
       wait_for_sockets();
     }
     if (is_cancelled(config_)) cancel_the_rest();
-    return std::move(results_);
   }
 
  private:
@@ -209,8 +207,14 @@ class EventLoop {
       if (!ready_.empty()) {
         index = ready_.front();
         ready_.pop_front();
-      } else if (next_new_ < items_.size() && parked_ < std::max<size_t>(kLookAhead, window_)) {
-        index = next_new_++;
+      } else if (!feed_done_ && parked_ < std::max<size_t>(kLookAhead, window_)) {
+        std::optional<FetchItem> item = feed_.next();
+        if (!item) {
+          feed_done_ = true;
+          return std::nullopt;
+        }
+        index = taken_++;
+        waiting_.emplace(index, std::move(*item));
         from_list = true;
       } else {
         return std::nullopt;
@@ -222,7 +226,7 @@ class EventLoop {
   // Whether `index` may start now; if not, it waits in its host's queue for a slot or a turn.
   // Retries and items that had a slot or a turn come (not `from_list`) go first in the queue.
   bool may_start(size_t index, bool from_list) {
-    const std::string host = url_host(items_[index].url);
+    const std::string host = url_host(url_of(index));
     if (host_full(host)) {  // the slot first, then the turn
       blocked_[host].push_back(index);
       ++parked_;
@@ -253,7 +257,11 @@ class EventLoop {
 
   void start(size_t index) {
     auto& transfer = live_[index];
-    if (!transfer) transfer = std::make_unique<Transfer>(index, items_[index], config_);
+    if (!transfer) {
+      auto item = waiting_.find(index);
+      transfer = std::make_unique<Transfer>(index, item->second, config_);
+      waiting_.erase(item);
+    }
     CurlEasy easy;
     if (!idle_handles_.empty()) {
       easy = std::move(idle_handles_.back());
@@ -264,7 +272,7 @@ class EventLoop {
     transfer->prepare(easy.get());
     CURL* raw = easy.get();
     busy_handles_.emplace(raw, std::move(easy));
-    ++per_host_[url_host(items_[index].url)];
+    ++per_host_[url_host(transfer->url())];
     ++in_flight_;
     curl_multi_add_handle(multi_.get(), raw);  // sets a 0 ms timer: it starts right away
   }
@@ -283,7 +291,7 @@ class EventLoop {
       busy_handles_.erase(busy);
       --in_flight_;
       const size_t index = transfer->index();
-      free_host_slot(url_host(items_[index].url));
+      free_host_slot(url_host(transfer->url()));
       if (transfer->finish(code) == Transfer::Next::retry) {
         const auto delay = std::chrono::duration_cast<Clock::duration>(
             std::chrono::duration<double>(transfer->retry_delay()));
@@ -305,9 +313,15 @@ class EventLoop {
   }
 
   void settle(size_t index) {
-    results_[index] = live_[index]->take_result();
+    const FetchResult result = live_[index]->take_result();
     live_.erase(index);
-    if (progress_) progress_(index, results_[index]);
+    if (progress_) progress_(index, result);
+  }
+
+  // The URL of an item taken from the feed: its transfer's, or its own while it waits to start.
+  const std::string& url_of(size_t index) const {
+    if (auto it = live_.find(index); it != live_.end()) return it->second->url();
+    return waiting_.at(index).url;
   }
 
   // Ctrl-C: abort what is in flight (their temp files go with them), settle what waits to retry.
@@ -316,17 +330,16 @@ class EventLoop {
     busy_handles_.clear();
     for (auto& [index, transfer] : live_) {
       transfer->cancel();
-      results_[index] = transfer->take_result();
-      if (progress_) progress_(index, results_[index]);
+      const FetchResult result = transfer->take_result();
+      if (progress_ && !result.not_started()) progress_(index, result);
     }
     live_.clear();
   }
 
-  const std::vector<FetchItem>& items_;
+  FetchFeed& feed_;
   const FetchProgress& progress_;
   const FetchRunConfig& config_;
   const int window_;
-  std::vector<FetchResult> results_;
 
   // What libcurl's callbacks touch (on_socket, on_timer): declared before multi_, so it outlives
   // curl_multi_cleanup, which may still call them (closing cached connections).
@@ -338,7 +351,11 @@ class EventLoop {
   std::vector<CurlEasy> idle_handles_;
   std::unordered_map<CURL*, CurlEasy> busy_handles_;  // in the multi
   std::deque<size_t> ready_;                          // items to start, retries due first
-  size_t next_new_ = 0;  // items[next_new_..] have not been looked at yet
+  // Items taken from the feed that have no transfer yet (parked for their host), by number: only
+  // these are held, never the list.
+  std::unordered_map<size_t, FetchItem> waiting_;
+  size_t taken_ = 0;                                             // items taken from the feed so far
+  bool feed_done_ = false;                                       // the feed has no more
   std::unordered_map<std::string, std::deque<size_t>> blocked_;  // waiting for their host
   std::unordered_map<std::string, int> per_host_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
@@ -362,10 +379,9 @@ class AsyncFetch final : public FetchStrategy {
 
   std::string_view name() const override { return "async"; }
 
-  std::vector<FetchResult> run(const std::vector<FetchItem>& items,
-                               const FetchProgress& progress) override {
-    EventLoop loop(items, progress, config_, window_);
-    return loop.run();
+  void run(FetchFeed& feed, const FetchProgress& progress) override {
+    EventLoop loop(feed, progress, config_, window_);
+    loop.run();
   }
 
  private:

@@ -1,6 +1,8 @@
 #include "thumbfetch/job/links.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 
 #include <fmt/format.h>
 
@@ -97,6 +99,84 @@ LinksInFolder collect_links_into(const LinkSource& source, const FetchPolicy& po
   OutputFolder folder = OutputFolder::open(out_dir, command, wait, stop);
   if (source.imgur) links = collect_links(source, policy, observer, cancel.get());
   if (nothing(links)) throw NothingToDo(links.why_empty);
+  return {std::move(links), std::move(folder)};
+}
+
+LinkStream::LinkStream(Links links) : links_(std::move(links)) {}
+LinkStream::LinkStream(LinkStream&&) noexcept = default;
+LinkStream& LinkStream::operator=(LinkStream&&) noexcept = default;
+LinkStream::~LinkStream() = default;
+
+LinkStream LinkStream::open(const LinkSource& s) {
+  check_link_source(s);
+  if (!s.given.empty() || !s.given_invalid.empty() || s.imgur) {
+    throw std::logic_error("LinkStream::open takes a URL list; use LinkStream(Links)");
+  }
+  LinkStream stream;
+  stream.count_ = s.count;
+  std::istream* in = &std::cin;
+  if (s.urls_file != "-") {
+    auto file = std::make_unique<std::ifstream>(s.urls_file);
+    if (!*file) {
+      throw SetupError(
+          fmt::format("--urls {}: cannot read the URL list {}", s.urls_file, s.urls_file));
+    }
+    in = file.get();
+    stream.file_ = std::move(file);
+  }
+  stream.reader_ = std::make_unique<UrlListReader>(*in);
+  stream.links_.why_empty = fmt::format("{} holds no valid http(s) URL",
+                                        s.urls_file == "-" ? "standard input" : s.urls_file);
+  return stream;
+}
+
+std::optional<LinkStream::Entry> LinkStream::read() {
+  if (count_ > 0 && urls_given_ >= count_) return std::nullopt;
+  if (reader_) {
+    std::optional<UrlListReader::Entry> e = reader_->next();
+    if (!e) return std::nullopt;
+    if (!e->url.empty()) ++urls_given_;
+    return Entry{std::move(e->url), std::move(e->invalid), 0};
+  }
+  // Links in hand: the refused lines first, as a list's are reported before its downloads.
+  if (next_invalid_ < links_.invalid.size()) return Entry{{}, links_.invalid[next_invalid_++], 0};
+  if (next_url_ >= links_.urls.size()) return std::nullopt;
+  ++urls_given_;
+  const size_t i = next_url_++;
+  return Entry{std::move(links_.urls[i]), {}, i};
+}
+
+std::optional<LinkStream::Entry> LinkStream::next() {
+  if (ahead_) {
+    std::optional<Entry> e = std::move(*ahead_);
+    ahead_.reset();
+    return e;
+  }
+  return read();
+}
+
+bool LinkStream::empty() {
+  if (!ahead_) ahead_ = read();
+  return !ahead_->has_value();
+}
+
+std::string LinkStream::why_empty() const {
+  return links_.why_empty.empty() ? "the list has no URLs" : links_.why_empty;
+}
+
+LinkStreamInFolder open_links_into(const LinkSource& source, const FetchPolicy& policy,
+                                   const std::filesystem::path& out_dir, const std::string& command,
+                                   WaitForLock wait, const JobObserver& observer,
+                                   std::stop_token stop) {
+  const bool list = source.given.empty() && source.given_invalid.empty() && !source.imgur;
+  if (!list) {
+    LinksInFolder got =
+        collect_links_into(source, policy, out_dir, command, wait, observer, std::move(stop));
+    return {LinkStream(std::move(got.links)), std::move(got.folder)};
+  }
+  LinkStream links = LinkStream::open(source);
+  if (links.empty()) throw NothingToDo(links.why_empty());
+  OutputFolder folder = OutputFolder::open(out_dir, command, wait, stop);
   return {std::move(links), std::move(folder)};
 }
 

@@ -63,26 +63,31 @@ Result<std::string> normalize_http_url(std::string_view text) {
   return std::string(full.get());
 }
 
+std::optional<UrlListReader::Entry> UrlListReader::next() {
+  while (std::getline(in_, line_)) {
+    ++number_;
+    std::string_view text = trim(line_);
+    if (number_ == 1 && text.starts_with("\xEF\xBB\xBF")) text = trim(text.substr(3));  // BOM
+    if (text.empty() || text.front() == '#') continue;
+    auto url = normalize_http_url(text);
+    if (!url) return Entry{{}, {number_, std::string(text), url.error().message}};
+    return Entry{std::move(*url), {}};
+  }
+  return std::nullopt;
+}
+
 UrlList parse_url_list(std::istream& in) {
   UrlList list;
   std::unordered_set<std::string> seen;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    std::string_view text = trim(line);
-    if (number == 1 && text.starts_with("\xEF\xBB\xBF")) text = trim(text.substr(3));  // BOM
-    if (text.empty() || text.front() == '#') continue;
-    auto url = normalize_http_url(text);
-    if (!url) {
-      list.invalid.push_back({number, std::string(text), url.error().message});
-      continue;
-    }
-    if (!seen.insert(*url).second) {
+  UrlListReader reader(in);
+  while (std::optional<UrlListReader::Entry> e = reader.next()) {
+    if (e->url.empty()) {
+      list.invalid.push_back(std::move(e->invalid));
+    } else if (!seen.insert(e->url).second) {
       ++list.duplicates;
-      continue;
+    } else {
+      list.urls.push_back(std::move(e->url));
     }
-    list.urls.push_back(std::move(*url));
   }
   return list;
 }

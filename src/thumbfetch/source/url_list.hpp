@@ -4,6 +4,7 @@
 // libcurl's URL parser, duplicates (after normalisation) kept once, in first-seen order.
 
 #include <istream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,24 @@ struct UrlList {
 Result<std::string> normalize_http_url(std::string_view text);
 
 UrlList parse_url_list(std::istream& in);
+
+// A URL list read one line at a time, so a list of millions is never held: each call gives the
+// next URL (normalised) or the next refused line. Duplicates are not removed here (a streamed
+// run finds them by name, job/names.hpp).
+class UrlListReader {
+ public:
+  struct Entry {
+    std::string url;  // empty for a refused line
+    InvalidUrlLine invalid;
+  };
+  explicit UrlListReader(std::istream& in) : in_(in) {}
+  std::optional<Entry> next();
+
+ private:
+  std::istream& in_;
+  std::string line_;
+  int number_ = 0;
+};
 
 // Reads FILE, or standard input for "-". A file that cannot be read is an ErrorKind::io.
 Result<UrlList> read_url_list(const std::string& path);
