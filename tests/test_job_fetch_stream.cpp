@@ -59,7 +59,8 @@ TEST(FetchStream, RefusedLinesBeforeGoodOnesAreEachReportedInTheirPlace) {
   ImageServer s(small_corpus(3));
   s.start_in_thread();
   TempDir tmp;
-  std::vector<std::string> lines = {"ftp://127.0.0.1/a.jpg", "not a url", "http:///nohost.jpg"};
+  std::vector<std::string> lines = {"ftp://127.0.0.1/a.jpg", "not a url",
+                                    "http://no host.test/x.jpg"};
   for (const auto& n : s.image_names()) lines.push_back(s.base_url() + "/img/" + n);
   lines.push_back("gopher://127.0.0.1/late.jpg");
   const fs::path list = write_lines(tmp / "urls.txt", lines);
@@ -73,7 +74,7 @@ TEST(FetchStream, RefusedLinesBeforeGoodOnesAreEachReportedInTheirPlace) {
   for (const auto& [text, number] :
        std::vector<std::pair<std::string, int>>{{"ftp://127.0.0.1/a.jpg", 1},
                                                 {"not a url", 2},
-                                                {"http:///nohost.jpg", 3},
+                                                {"http://no host.test/x.jpg", 3},
                                                 {"gopher://127.0.0.1/late.jpg", 7}}) {
     EXPECT_EQ(count_lines_with(r.err, text + ": refused"), 1) << text << "\n" << r.err;
     EXPECT_EQ(count_lines_with(r.err, "(line " + std::to_string(number) + ")"), 1) << r.err;

@@ -51,6 +51,9 @@ void FetchJob::plan_item(LinkStream::Entry entry, ManifestIndex& previous, NameB
     spool_.write(item);
     return;
   }
+  // --count: at most that many URLs (the rest of a list is still read for its refused lines).
+  const int count = config_.source.count;
+  if (count > 0 && urls_ >= static_cast<size_t>(count)) return;
   const fs::path& dir = folder_.path();
   auto earlier = previous.take(entry.url);
   RowFile state = RowFile::foreign;

@@ -113,7 +113,6 @@ LinkStream LinkStream::open(const LinkSource& s) {
     throw std::logic_error("LinkStream::open takes a URL list; use LinkStream(Links)");
   }
   LinkStream stream;
-  stream.count_ = s.count;
   std::istream* in = &std::cin;
   if (s.urls_file != "-") {
     auto file = std::make_unique<std::ifstream>(s.urls_file);
@@ -131,17 +130,14 @@ LinkStream LinkStream::open(const LinkSource& s) {
 }
 
 std::optional<LinkStream::Entry> LinkStream::read() {
-  if (count_ > 0 && urls_given_ >= count_) return std::nullopt;
   if (reader_) {
     std::optional<UrlListReader::Entry> e = reader_->next();
     if (!e) return std::nullopt;
-    if (!e->url.empty()) ++urls_given_;
     return Entry{std::move(e->url), std::move(e->invalid), 0};
   }
   // Links in hand: the refused lines first, as a list's are reported before its downloads.
   if (next_invalid_ < links_.invalid.size()) return Entry{{}, links_.invalid[next_invalid_++], 0};
   if (next_url_ >= links_.urls.size()) return std::nullopt;
-  ++urls_given_;
   const size_t i = next_url_++;
   return Entry{std::move(links_.urls[i]), {}, i};
 }

@@ -59,7 +59,7 @@ LinksInFolder collect_links_into(const LinkSource& source, const FetchPolicy& po
 // The links of a run one at a time, so that a URL list of millions is never held: a list file
 // (or standard input) is read line by line as the run goes; links in hand and the Imgur API's
 // (a few thousand at most) are handed out from memory. Each entry is a URL or a refused line,
-// in list order; --count stops it after that many URLs.
+// in list order, duplicates included (the job drops them, and applies LinkSource::count).
 class LinkStream {
  public:
   struct Entry {
@@ -90,8 +90,6 @@ class LinkStream {
   std::unique_ptr<std::istream> file_;
   std::unique_ptr<UrlListReader> reader_;
   std::optional<std::optional<Entry>> ahead_;  // read by empty(), not yet given
-  int count_ = 0;                              // at most this many URLs (0: all)
-  int urls_given_ = 0;
 };
 
 // collect_links_into() for a streamed run: a list is opened and its first line read before the
