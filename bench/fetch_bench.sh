@@ -217,7 +217,7 @@ else
   say "$(awk -v n="$mem_n" -F': ' '/Maximum resident set size/ { kb = $2 } /Elapsed \(wall clock\)/ {
       k = split($2, p, ":"); for (i = 1; i <= k; i++) s = s * 60 + p[i] }
     END { printf "memory: %d URLs, peak RSS %.1f MB: %s (<= 150 MB); %.0f images/s: %s (>= 5,000)",
-          n, kb / 1000, kb / 1000 <= 150 ? "PASS" : "FAIL", n / s, n / s >= 5000 ? "PASS" : "FAIL" }' \
+          n, kb * 1.024 / 1000, kb * 1.024 / 1000 <= 150 ? "PASS" : "FAIL", n / s, n / s >= 5000 ? "PASS" : "FAIL" }' \
       "$work/memory.timev")"
 fi
 

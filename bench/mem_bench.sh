@@ -7,7 +7,11 @@
 #   bench/mem_bench.sh            THUMBFETCH=build/thumbfetch MEM_URLS=1000000 KEEP=1
 # The URLs are /img/tiny.jpg?n=I: one file served, every URL distinct; all want the stem
 # "tiny", so every name is the hashed kind (the naming's slow path). The server runs on the
-# same machine and shares its cores, as in the target.
+# same machine and shares its cores, as in the target. The output folders go under TMPDIR:
+# TMPDIR=/dev/shm takes the disk out. On this VM's ext4, after millions of files made and
+# removed, creating a file dominates (perf: ext4's inode allocator, find_inode_bit and
+# recently_deleted, ~80% of the samples) and caps the rate near 3,000 images/s whatever the
+# client does.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tf=$(readlink -f "${THUMBFETCH:-$repo/build/thumbfetch}")
@@ -66,10 +70,10 @@ awk -v n="$n" -v s="$short" -v rs="$rss_short" -v rl="$rss_long" -v w="$wall_lon
     -v ok="$ok_long" -v oks="$ok_short" -v max="$max_mb" -v min="$min_rate" 'BEGIN {
   rate = ok / w
   printf "peak RSS: %d URLs %.1f MB, %d URLs %.1f MB (%.1f bytes per extra URL)\n",
-         s, rs / 1000, n, rl / 1000, (rl - rs) * 1000 / (n - s)
+         s, rs * 1.024 / 1000, n, rl * 1.024 / 1000, (rl - rs) * 1024 / (n - s)
   printf "%d URLs: %d ok in %.1f s wall = %.0f images/s (process wall, start-up included)\n", n, ok, w, rate
-  rss_ok = rl / 1000 <= max; rate_ok = rate >= min; all_ok = ok == n && oks == s
-  printf "%s peak RSS <= %d MB (%.1f MB)\n", rss_ok ? "PASS" : "FAIL", max, rl / 1000
+  rss_ok = rl * 1.024 / 1000 <= max; rate_ok = rate >= min; all_ok = ok == n && oks == s
+  printf "%s peak RSS <= %d MB (%.1f MB)\n", rss_ok ? "PASS" : "FAIL", max, rl * 1.024 / 1000
   printf "%s >= %d images/s (%.0f)\n", rate_ok ? "PASS" : "FAIL", min, rate
   printf "%s every URL ok (%d of %d, %d of %d)\n", all_ok ? "PASS" : "FAIL", ok, n, oks, s
   exit !(rss_ok && rate_ok && all_ok)

@@ -150,8 +150,17 @@ TEST(FetchStream, ManifestIndexFindsTheLatestRowOfEachUrl) {
               {R"({"url":"http://h/a.jpg","file":"","status":"failed"})",
                R"({"url":"http://h/b.jpg","file":"b.jpg","status":"ok","bytes":3})", "not json",
                R"({"url":"http://h/a.jpg","file":"a.jpg","status":"ok","bytes":4})"});
+  {  // a whole row with no newline (an editor's): read, as load_manifest() reads it
+    std::ofstream last(tmp / kManifestName, std::ios::app);
+    last << R"({"url":"http://h/d.jpg","file":"d.jpg","status":"ok","bytes":2})";
+  }
   ManifestIndex index(tmp.path());
-  EXPECT_EQ(index.size(), 2u);
+  EXPECT_EQ(index.size(), 3u);
+  EXPECT_EQ(load_manifest(tmp.path()).size(), 3u);
+  auto d = index.take("http://h/d.jpg");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->first.file, "d.jpg");
+  EXPECT_TRUE(slurp(tmp / kManifestName).ends_with("}\n"));  // appends start on a line of their own
   auto a = index.take("http://h/a.jpg");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->first.status, "ok");

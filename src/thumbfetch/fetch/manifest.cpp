@@ -166,8 +166,23 @@ std::optional<std::string_view> LinesAt::line(std::uint64_t offset) {
   }
 }
 
+namespace {
+
+// A last line with no newline (a torn row, or an editor's) is ended with one: a whole row there
+// is then read like any other, and rows appended after it never glue onto it.
+void end_last_line(const fs::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC));
+  char last = '\n';
+  const off_t size = fd.valid() ? ::lseek(fd.get(), 0, SEEK_END) : 0;
+  if (size <= 0 || ::pread(fd.get(), &last, 1, size - 1) != 1 || last == '\n') return;
+  [[maybe_unused]] const ssize_t n = ::write(fd.get(), "\n", 1);
+}
+
+}  // namespace
+
 ManifestIndex::ManifestIndex(const fs::path& dir)
     : path_(dir / kManifestName), lines_(dir / kManifestName) {
+  end_last_line(path_);
   std::ifstream in(path_);
   std::uint64_t offset = 0;
   for (std::string line; std::getline(in, line); offset += line.size() + 1) {

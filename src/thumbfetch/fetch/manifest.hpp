@@ -74,7 +74,8 @@ class LinesAt {
 // manifest of ten million rows costs 160 MB here against gigabytes as rows.
 class ManifestIndex {
  public:
-  // Reads DIR/manifest.jsonl once (a missing file is an empty index).
+  // Reads DIR/manifest.jsonl once (a missing file is an empty index); a last line with no
+  // newline is given one first, so the index reads the rows load_manifest() reads.
   explicit ManifestIndex(const std::filesystem::path& dir);
   size_t size() const { return entries_.size(); }
   // Each latest row with its offset, in file order.
