@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -34,17 +35,20 @@ void check_link_source(const LinkSource& s) {
 
 namespace {
 
+// The whole list in hand (the pipeline's), duplicates kept once, read as a streamed run reads it.
 Links from_list(const LinkSource& s) {
-  auto list = read_url_list(s.urls_file);
-  if (!list) throw SetupError(fmt::format("--urls {}: {}", s.urls_file, list.error().message));
+  LinkStream stream = LinkStream::open(s);
   Links links;
-  links.invalid = std::move(list->invalid);
-  links.urls = std::move(list->urls);
-  if (s.count > 0 && static_cast<int>(links.urls.size()) > s.count) links.urls.resize(s.count);
-  if (links.urls.empty()) {
-    links.why_empty = fmt::format("{} holds no valid http(s) URL",
-                                  s.urls_file == "-" ? "standard input" : s.urls_file);
+  std::unordered_set<std::string> seen;
+  while (std::optional<LinkStream::Entry> e = stream.next()) {
+    if (e->url.empty()) {
+      links.invalid.push_back(std::move(e->invalid));
+    } else if (seen.insert(e->url).second) {
+      links.urls.push_back(std::move(e->url));
+    }
   }
+  if (s.count > 0 && static_cast<int>(links.urls.size()) > s.count) links.urls.resize(s.count);
+  if (links.urls.empty()) links.why_empty = stream.why_empty();
   return links;
 }
 
@@ -113,9 +117,10 @@ LinkStream LinkStream::open(const LinkSource& s) {
     throw std::logic_error("LinkStream::open takes a URL list; use LinkStream(Links)");
   }
   LinkStream stream;
+  stream.refused_suffix_ = s.refused_suffix;
   std::istream* in = &std::cin;
   if (s.urls_file != "-") {
-    auto file = std::make_unique<std::ifstream>(s.urls_file);
+    auto file = std::make_unique<FileRangeStream>(s.urls_file, s.range_begin, s.range_end);
     if (!*file) {
       throw SetupError(
           fmt::format("--urls {}: cannot read the URL list {}", s.urls_file, s.urls_file));
@@ -133,6 +138,7 @@ std::optional<LinkStream::Entry> LinkStream::read() {
   if (reader_) {
     std::optional<UrlListReader::Entry> e = reader_->next();
     if (!e) return std::nullopt;
+    if (e->url.empty()) e->invalid.reason += refused_suffix_;
     return Entry{std::move(e->url), std::move(e->invalid), 0};
   }
   // Links in hand: the refused lines first, as a list's are reported before its downloads.

@@ -25,6 +25,10 @@ struct LinkSource {
   int count = 0;           // at most this many links (0: all)
   // With `given`: the lines refused (in a shard's range of a URL list).
   std::vector<InvalidUrlLine> given_invalid;
+  // With `urls_file`: only its bytes [range_begin, range_end) (a shard's part; range_end 0: the
+  // whole file), and what is added to each refused line's reason (" in shard 3-of-8").
+  std::uint64_t range_begin = 0, range_end = 0;
+  std::string refused_suffix;
 };
 
 struct Links {
@@ -89,6 +93,7 @@ class LinkStream {
   size_t next_url_ = 0, next_invalid_ = 0;
   std::unique_ptr<std::istream> file_;
   std::unique_ptr<UrlListReader> reader_;
+  std::string refused_suffix_;
   std::optional<std::optional<Entry>> ahead_;  // read by empty(), not yet given
 };
 

@@ -1,7 +1,10 @@
 #include "thumbfetch/source/url_list.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <array>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -91,6 +94,42 @@ UrlList parse_url_list(std::istream& in) {
   }
   return list;
 }
+
+class FileRangeStream::Buffer : public std::streambuf {
+ public:
+  Buffer(const std::string& path, std::uint64_t begin, std::uint64_t end)
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), at_(begin), end_(end) {}
+  ~Buffer() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ protected:
+  int_type underflow() override {
+    if (fd_ < 0) return traits_type::eof();
+    size_t want = data_.size();
+    if (end_ > 0)
+      want = static_cast<size_t>(std::min<std::uint64_t>(want, end_ - std::min(at_, end_)));
+    const ssize_t n = want > 0 ? ::pread(fd_, data_.data(), want, static_cast<off_t>(at_)) : 0;
+    if (n <= 0) return traits_type::eof();
+    at_ += static_cast<std::uint64_t>(n);
+    setg(data_.data(), data_.data(), data_.data() + n);
+    return traits_type::to_int_type(data_[0]);
+  }
+
+ private:
+  int fd_;
+  std::uint64_t at_, end_;
+  std::array<char, 1 << 16> data_{};
+};
+
+FileRangeStream::FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end)
+    : std::istream(nullptr), buffer_(std::make_unique<Buffer>(path, begin, end)) {
+  rdbuf(buffer_.get());
+  if (!buffer_->ok()) setstate(std::ios::badbit);
+}
+
+FileRangeStream::~FileRangeStream() = default;
 
 Result<UrlList> read_url_list(const std::string& path) {
   if (path == "-") return parse_url_list(std::cin);

@@ -3,7 +3,9 @@
 // white space trimmed, each URL checked (http or https, a host, no spaces) and normalised by
 // libcurl's URL parser, duplicates (after normalisation) kept once, in first-seen order.
 
+#include <cstdint>
 #include <istream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +48,19 @@ class UrlListReader {
   std::istream& in_;
   std::string line_;
   int number_ = 0;
+};
+
+// The bytes [begin, end) of a file as an input stream (pread, 64 KiB at a time): a shard's part
+// of a list, read without holding it. end == 0: to the end of the file. bad() when the file
+// cannot be opened.
+class FileRangeStream : public std::istream {
+ public:
+  FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end);
+  ~FileRangeStream() override;
+
+ private:
+  class Buffer;
+  std::unique_ptr<Buffer> buffer_;
 };
 
 // Reads FILE, or standard input for "-". A file that cannot be read is an ErrorKind::io.
