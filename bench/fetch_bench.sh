@@ -8,12 +8,14 @@
 # thumbfetch serial / threads -j 64 / async -j 64 and -j 256. RUNS (default 3) runs of each,
 # interleaved with the order rotated per run; medians of the external wall time. Every run is
 # checked (exit 0, every file with its served size); one that is not complete is FAILED.
-# Then 100,000 URLs of a tiny image fetched by thumbfetch async -j 256 under /usr/bin/time -v.
+# Then 1,000,000 URLs of a tiny image fetched by thumbfetch async -j 256 under /usr/bin/time -v,
+# with PASS/FAIL against peak RSS <= 150 MB and >= 5,000 images/s (bench/mem_bench.sh does the
+# same against thumbfetch serve, at two list lengths to show the memory flat).
 # Prints the report and writes it to bench/results/fetch-<date>.md.
 # Environment: THUMBFETCH=path (default build/thumbfetch, built with scripts/setup.sh when
 # missing), CONTESTANTS="id id..." (a subset: py_serial py_tpe16 curl64 aria2c64 wget2_64
 # tf_serial tf_threads64 tf_async64 tf_async256), SERIAL_N (default 100: URLs the serial contestants fetch at 50/200 ms),
-# MEM_URLS (default 100000), SKIP_MEMORY=1, KEEP=1 (keep the work dir), TMPDIR (work and cache
+# MEM_URLS (default 1000000), SKIP_MEMORY=1, KEEP=1 (keep the work dir), TMPDIR (work and cache
 # under ${TMPDIR:-/tmp}/dlbench), SHARED_BENCH (default ../shared/bench).
 # SCALE=3000 runs only the 3,000-URL benchmark of issue 9 instead (see its section below and
 # bench/README.md): wget2 beside thumbfetch async and threads, http +0/+50 ms and https HTTP/2.
@@ -26,7 +28,7 @@ shared=${SHARED_BENCH:-$repo/../shared/bench}
 runs=${1:-3}
 tf=${THUMBFETCH:-build/thumbfetch}
 serial_n=${SERIAL_N:-100}
-mem_n=${MEM_URLS:-100000}
+mem_n=${MEM_URLS:-1000000}
 py=/usr/bin/python3   # Debian's python3 with python3-requests, not a pyenv one
 tool="$py $bench/fetch_tool.py"
 [[ $runs =~ ^[1-9][0-9]?$ ]] || { echo "RUNS must be 1..99" >&2; exit 2; }
@@ -321,7 +323,7 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
-# --- memory: 100,000 URLs of a tiny image, 0 ms ------------------------------------------------------
+# --- memory: 1,000,000 URLs of a tiny image, 0 ms ------------------------------------------------------
 memory_json='null'
 mem_cmd="thumbfetch fetch --urls tiny-urls.txt -o DIR --strategy async -j 256 --per-host 256 -q"
 if [ "${SKIP_MEMORY:-0}" = 1 ]; then
@@ -338,6 +340,11 @@ else
        -o "$work/out/mem" --strategy async -j 256 --per-host 256 -q
   memory_json=$(printf '{"results": "%s", "timev": "%s", "command": "%s", "note": "URLs %s/tiny/t000000.jpg ... (distinct names, so %s distinct files), nginx answers each with the %s-byte tiny.jpg (try_files)."}' \
     "$work/memory.jsonl" "$work/memory.timev" "$mem_cmd" "${base[nginx,0]}" "$mem_n" "$tiny_size")
+  say "$(awk -v n="$mem_n" -F': ' '/Maximum resident set size/ { kb = $2 } /Elapsed \(wall clock\)/ {
+      k = split($2, p, ":"); for (i = 1; i <= k; i++) s = s * 60 + p[i] }
+    END { printf "memory: %d URLs, peak RSS %.1f MB: %s (<= 150 MB); %.0f images/s: %s (>= 5,000)",
+          n, kb * 1.024 / 1000, kb * 1.024 / 1000 <= 150 ? "PASS" : "FAIL", n / s, n / s >= 5000 ? "PASS" : "FAIL" }' \
+      "$work/memory.timev")"
 fi
 
 # --- the report ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The manifest readers (fetch/manifest: manifest.jsonl of fetch and run; job/thumbs_manifest:
 // thumbs.jsonl): any bytes as the file an earlier run, a kill -9 or a user's editor left. Rows
 // are read or skipped, never thrown on; one row per key; and what is read survives the way back
-// (written as the run writes it, read again: the same rows).
+// (written as the run writes it, read again: the same rows); the index a streamed fetch resumes
+// through (ManifestIndex) finds the same latest row per URL.
 
 #include <unistd.h>
 
@@ -66,8 +67,27 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   return 0;
 }
 
+namespace {
+
+// The index a streamed run resumes through finds, for each URL, the row load_manifest() keeps.
+void check_index(std::string_view bytes) {
+  write_file(g_dir / kManifestName, bytes);
+  const std::vector<ManifestRow> rows = load_manifest(g_dir);
+  ManifestIndex index(g_dir);
+  FUZZ_CHECK(index.size() == rows.size(), "the index has one entry per URL");
+  for (const ManifestRow& row : rows) {
+    auto found = index.take(row.url);
+    FUZZ_CHECK(found.has_value(), "every URL is found");
+    FUZZ_CHECK(same(found->first, row), "the index finds the latest row");
+  }
+  FUZZ_CHECK(index.untaken().empty(), "every row was taken");
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, size_t size) {
   const std::string_view bytes = fuzz::as_text(data, size);
+  check_index(bytes);
   check_reader<ManifestRow>(kManifestName, bytes, load_manifest,
                             [](const ManifestRow& r) { return r.url; });
   check_reader<ThumbsRow>(kThumbsManifestName, bytes, load_thumbs_manifest,

@@ -62,7 +62,7 @@ FetchRun fetch_all(FetchStrategyKind kind, const std::vector<std::string>& urls,
   NameBook names;
   for (const auto& url : urls)
     run.items.push_back({url, names.claim(url, safe_stem_from_url(url))});
-  run.results = make_fetch_strategy(kind, config)->run(run.items, nullptr);
+  run.results = fetch_all(*make_fetch_strategy(kind, config), run.items);
   return run;
 }
 

@@ -136,11 +136,13 @@ py::dict fetch(const py::iterable& urls, const std::string& out_dir, const Call&
   config.source.given = given.urls;
   std::optional<FetchJob> job;
   Status committed = Ok{};
+  // The job keeps no rows (a command's list may be millions long); this call returns them all.
+  std::vector<FetchResult> results(given.urls.size());
   if (!given.urls.empty()) {
     run_released(
         [&](const JobObserver& observer, std::stop_token stop) {
           job.emplace(FetchJob::plan(std::move(config), observer, stop));
-          job->run(observer, stop);
+          job->run(observer, stop, [&](size_t i, const FetchResult& r) { results[i] = r; });
           committed = job->commit();
         },
         call.callbacks);
@@ -148,7 +150,7 @@ py::dict fetch(const py::iterable& urls, const std::string& out_dir, const Call&
   const FetchJob* done = job ? &*job : nullptr;
   const std::optional<Error> full = done ? done->out_of_space() : std::nullopt;
   return outcome(
-      fetch_rows(done, given.refused),
+      fetch_rows(given.urls, done ? &results : nullptr, given.refused),
       summary(with_refused(done ? done->tally() : Tally{}, given.refused),
               done ? done->stages() : std::vector<StageTime>{}, done && done->interrupted(), full),
       committed, full);

@@ -120,12 +120,13 @@ py::str path_str(const std::filesystem::path& path) {
   return stolen_str(PyUnicode_DecodeFSDefaultAndSize(bytes.data(), length_of(bytes)));
 }
 
-py::list fetch_rows(const FetchJob* job, const std::vector<RefusedUrl>& refused) {
+py::list fetch_rows(const std::vector<std::string>& urls, const std::vector<FetchResult>* results,
+                    const std::vector<RefusedUrl>& refused) {
   py::list rows;
-  for (size_t i = 0; job != nullptr && i < job->urls().size(); ++i) {
-    const FetchResult& r = job->results()[i];
+  for (size_t i = 0; results != nullptr && i < urls.size() && i < results->size(); ++i) {
+    const FetchResult& r = (*results)[i];
     const Ended ended = fetch_ended(r);
-    py::dict row("url"_a = to_str(job->urls()[i]),
+    py::dict row("url"_a = to_str(urls[i]),
                  "file"_a = ended == Ended::not_started ? py::str("") : path_or_empty(r.file),
                  "http_code"_a = r.http_code, "bytes"_a = r.bytes,
                  "content_type"_a = to_str(r.content_type), "sha256"_a = r.sha256,

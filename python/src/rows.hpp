@@ -32,7 +32,10 @@ struct RefusedUrl {
 
 // url, file, status, http_code, bytes, content_type, sha256, attempts, seconds, error_kind, error
 // `job` is null when every URL was refused and no job ran.
-pybind11::list fetch_rows(const FetchJob* job, const std::vector<RefusedUrl>& refused);
+// results[i] belongs to urls[i] (a default FetchResult: never started); none when nothing ran.
+pybind11::list fetch_rows(const std::vector<std::string>& urls,
+                          const std::vector<FetchResult>* results,
+                          const std::vector<RefusedUrl>& refused);
 // input, file, status, width, height, bytes, decoder, seconds, error_kind, error
 pybind11::list thumbs_rows(const ThumbsJob& job);
 // url, file, original, status, stage, http_code, bytes, width, height, thumb_bytes,

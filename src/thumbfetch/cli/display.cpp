@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "thumbfetch/util/stopwatch.hpp"
+
 namespace thumbfetch {
 
 Display::Display(bool quiet, Lines lines)
@@ -32,6 +34,12 @@ JobObserver Display::observer() {
 
 void Display::finish() {
   bar_->finish();
+}
+
+std::string peak_rss_note(size_t items) {
+  constexpr size_t kLongRun = 10'000;
+  if (items < kLongRun) return "";
+  return fmt::format(", peak RSS {:.0f} MB", static_cast<double>(peak_rss_bytes()) / 1e6);
 }
 
 }  // namespace thumbfetch

@@ -27,4 +27,10 @@ class Display {
   std::unique_ptr<ProgressBar> bar_;
 };
 
+// ", peak RSS 48 MB" for the summary line of a run of `items` items when it is long (10,000
+// items or more), else "". Memory matters for long lists only (it must stay flat in their
+// length), and a size threshold rather than a time one keeps the line of a short run the same
+// from one run to the next.
+std::string peak_rss_note(size_t items);
+
 }  // namespace thumbfetch

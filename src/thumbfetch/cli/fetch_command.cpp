@@ -46,10 +46,10 @@ FetchConfig config_from(const FetchArgs& a, const std::string& command) {
 void print_summary(const FetchJob& job) {
   const TimeSpent time = job.run_time();
   const Tally& tally = job.tally();
-  fmt::print("{} in {:.2f} s ({:.0f} images/s, {:.1f} MB/s, {} x{}, cpu {:.2f} s)\n",
+  fmt::print("{} in {:.2f} s ({:.0f} images/s, {:.1f} MB/s, {} x{}, cpu {:.2f} s{})\n",
              tally.summary(), time.wall, time.wall > 0 ? tally.ok / time.wall : 0.0,
              time.wall > 0 ? job.bytes_fetched() / 1e6 / time.wall : 0.0, job.strategy_name(),
-             job.concurrency(), time.cpu());
+             job.concurrency(), time.cpu(), peak_rss_note(job.url_count()));
 }
 
 int run_fetch(const FetchArgs& a, const std::string& command) {
@@ -68,7 +68,7 @@ int run_fetch(const FetchArgs& a, const std::string& command) {
   FetchJob job = FetchJob::plan(std::move(config), display.observer(), stop.token());
   if (shard) shard->record();
   if (!a.quiet) {
-    fmt::print("fetching {} of {} links into {} ({} x{}{})\n", job.to_fetch(), job.urls().size(),
+    fmt::print("fetching {} of {} links into {} ({} x{}{})\n", job.to_fetch(), job.url_count(),
                job.out_dir().string(), job.strategy_name(), job.concurrency(),
                a.transfer.per_host > 0 ? fmt::format(", {} per host", a.transfer.per_host) : "");
     std::fflush(stdout);

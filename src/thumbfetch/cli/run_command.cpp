@@ -105,10 +105,11 @@ int run_pipeline(const CLI::App& cmd, const RunArgs& a, const std::string& comma
   const TimeSpent time = job.run_time();
   if (!a.quiet) {  // -q: failure lines only; the exit code says the rest
     fmt::print(
-        "{} in {:.2f} s ({:.0f} images/s, download {} x{}, thumbnails {} x{}, cpu {:.2f} s)\n",
+        "{} in {:.2f} s ({:.0f} images/s, download {} x{}, thumbnails {} x{}, cpu {:.2f} s{})\n",
         tally.summary(), time.wall, time.wall > 0 ? tally.ok / time.wall : 0.0, a.transfer.strategy,
         a.transfer.strategy == "serial" ? 1 : a.transfer.jobs, a.thumb_strategy,
-        a.thumb_strategy == "serial" ? 1 : a.workers, time.cpu());
+        a.thumb_strategy == "serial" ? 1 : a.workers, time.cpu(),
+        peak_rss_note(static_cast<size_t>(tally.total())));
   }
   if (job.out_of_space()) {
     print_out_of_space(*job.out_of_space(), tally.not_started);

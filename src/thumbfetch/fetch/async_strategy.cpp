@@ -4,17 +4,17 @@
 // next item from one shared cursor, so each URL is fetched once and the list is dealt as the
 // loops have room. Why: with one loop, 3,000 web-sized images from nginx on 127.0.0.1 kept it
 // busy from start to end (4 epoll_wait calls in the whole run: always data to read, hash and
-// write) while the other core served nginx and idled. A list of fewer than 64 items per loop, a
-// per-host limit smaller than the number of loops, and --rate run one loop (its turns per host
-// are kept in one place). Over HTTP/2 each loop multiplexes on a connection of its own.
+// write) while the other core served nginx and idled. A list of fewer than 64 items per loop,
+// --per-host and --rate run one loop (slots and turns per host are kept in one place). Over
+// HTTP/2 each loop multiplexes on a connection of its own.
 // Within a loop, a transfer that completes is settled and replaced by the next one at once,
 // before the loop looks at any other socket, so the window stays full: with perform-style
 // polling, a batch of bodies arriving together would all be read, written and hashed before a
 // single new request went out, and the transfers would move in waves. Easy handles are pooled
 // and reused; connections are kept alive and HTTP/2 streams multiplexed where the server offers
 // it. Retries wait on timers inside the loop, which never sleeps past the next one. The per-host
-// limit is a count kept by each loop (the limit is split between the loops): an item whose host
-// is full waits in that host's queue and starts when a slot frees. --rate is a queue per host
+// limit is a count kept by the loop (a --per-host run has one loop): an item whose host is full
+// waits in that host's queue and starts when a slot frees. --rate is a queue per host
 // too, with one wake-up per host at its next turn (not a reserved start per item; a turn is taken
 // as the item starts), and the loop looks at most kLookAhead items past those that cannot start
 // yet, so a list of millions on one host costs neither memory nor a retry's place in line.
@@ -69,27 +69,28 @@ struct PaceTimer {
 // Event loops at most: past a few, the server and the file system are the limit.
 constexpr int kMaxLoops = 4;
 
-// What the loops of one run share: the list and its cursor, the results, and the progress
-// callback, called one at a time.
+// What the loops of one run share: the feed (taken from one call at a time, items numbered in
+// the order taken), the progress callback (called one at a time), and whether a loop failed.
 struct SharedRun {
-  SharedRun(const std::vector<FetchItem>& list, const FetchProgress& callback)
-      : items(list), results(list.size()), progress(callback) {}
-  const std::vector<FetchItem>& items;
-  std::vector<FetchResult> results;  // each index written by the one loop that took the item
-  std::atomic<size_t> next{0};       // the next item no loop has taken yet
+  SharedRun(FetchFeed& source, const FetchProgress& callback) : feed(source), progress(callback) {}
+  FetchFeed& feed;
   const FetchProgress& progress;
-  std::mutex progress_mutex;
+  std::mutex feed_mutex, progress_mutex;
+  size_t taken = 0;  // under feed_mutex
+  // A loop that fails stops the others at their next turn, rather than after the whole list.
+  std::atomic<bool> failed{false};
 
-  // The next item of the list for the calling loop, or nullopt when all are taken.
-  std::optional<size_t> take() {
-    const size_t i = next.fetch_add(1, std::memory_order_relaxed);
-    if (i >= items.size()) return std::nullopt;
-    return i;
+  // The next item for the calling loop and its number, or nullopt when the feed is done.
+  std::optional<std::pair<size_t, FetchItem>> take() {
+    std::lock_guard lock(feed_mutex);
+    std::optional<FetchItem> item = feed.next();
+    if (!item) return std::nullopt;
+    return std::pair{taken++, std::move(*item)};
   }
-  void report(size_t index) {
+  void report(size_t index, const FetchResult& result) {
     if (!progress) return;
     std::lock_guard lock(progress_mutex);
-    progress(index, results[index]);
+    progress(index, result);
   }
 };
 
@@ -109,7 +110,6 @@ class EventLoop {
   // `window` transfers in flight at most, `per_host` per host (0: no limit).
   EventLoop(SharedRun& shared, const FetchRunConfig& config, int window, int per_host)
       : shared_(shared),
-        items_(shared.items),
         config_(config),
         window_(window),
         per_host_limit_(per_host),
@@ -133,7 +133,7 @@ class EventLoop {
   }
 
   void run() {
-    while (!is_cancelled(config_)) {
+    while (!stopping()) {
       promote_due_retries();
       promote_due_turns();
       fill_window();
@@ -148,7 +148,7 @@ class EventLoop {
       }
       wait_for_sockets();
     }
-    if (is_cancelled(config_)) cancel_the_rest();
+    if (stopping()) cancel_the_rest();
   }
 
  private:
@@ -251,12 +251,13 @@ class EventLoop {
         index = ready_.front();
         ready_.pop_front();
       } else if (!list_done_ && parked_ < std::max<size_t>(kLookAhead, window_)) {
-        const auto taken = shared_.take();
+        auto taken = shared_.take();
         if (!taken) {
           list_done_ = true;
           return std::nullopt;
         }
-        index = *taken;
+        index = taken->first;
+        waiting_.emplace(index, std::move(taken->second));
         from_list = true;
       } else {
         return std::nullopt;
@@ -268,7 +269,7 @@ class EventLoop {
   // Whether `index` may start now; if not, it waits in its host's queue for a slot or a turn.
   // Retries and items that had a slot or a turn come (not `from_list`) go first in the queue.
   bool may_start(size_t index, bool from_list) {
-    const std::string host = url_host(items_[index].url);
+    const std::string host = url_host(url_of(index));
     if (host_full(host)) {  // the slot first, then the turn
       blocked_[host].push_back(index);
       ++parked_;
@@ -290,7 +291,7 @@ class EventLoop {
   }
 
   void fill_window() {
-    while (in_flight_ < window_ && !is_cancelled(config_)) {
+    while (in_flight_ < window_ && !stopping()) {
       auto index = next_startable();
       if (!index) break;
       start(*index);
@@ -299,7 +300,11 @@ class EventLoop {
 
   void start(size_t index) {
     auto& transfer = live_[index];
-    if (!transfer) transfer = std::make_unique<Transfer>(index, items_[index], config_);
+    if (!transfer) {
+      auto item = waiting_.find(index);
+      transfer = std::make_unique<Transfer>(index, item->second, config_);
+      waiting_.erase(item);
+    }
     CurlEasy easy;
     if (!idle_handles_.empty()) {
       easy = std::move(idle_handles_.back());
@@ -310,7 +315,7 @@ class EventLoop {
     transfer->prepare(easy.get());
     CURL* raw = easy.get();
     busy_handles_.emplace(raw, std::move(easy));
-    ++per_host_[url_host(items_[index].url)];
+    ++per_host_[url_host(transfer->url())];
     ++in_flight_;
     curl_multi_add_handle(multi_.get(), raw);  // sets a 0 ms timer: it starts right away
   }
@@ -329,7 +334,7 @@ class EventLoop {
       busy_handles_.erase(busy);
       --in_flight_;
       const size_t index = transfer->index();
-      free_host_slot(url_host(items_[index].url));
+      free_host_slot(url_host(transfer->url()));
       if (transfer->finish(code) == Transfer::Next::retry) {
         const auto delay = std::chrono::duration_cast<Clock::duration>(
             std::chrono::duration<double>(transfer->retry_delay()));
@@ -351,9 +356,19 @@ class EventLoop {
   }
 
   void settle(size_t index) {
-    shared_.results[index] = live_[index]->take_result();
+    const FetchResult result = live_[index]->take_result();
     live_.erase(index);
-    shared_.report(index);
+    shared_.report(index, result);
+  }
+
+  // The URL of an item taken from the feed: its transfer's, or its own while it waits to start.
+  const std::string& url_of(size_t index) const {
+    if (auto it = live_.find(index); it != live_.end()) return it->second->url();
+    return waiting_.at(index).url;
+  }
+
+  bool stopping() const {
+    return is_cancelled(config_) || shared_.failed.load(std::memory_order_relaxed);
   }
 
   // Ctrl-C: abort what is in flight (their temp files go with them), settle what waits to retry.
@@ -362,14 +377,13 @@ class EventLoop {
     busy_handles_.clear();
     for (auto& [index, transfer] : live_) {
       transfer->cancel();
-      shared_.results[index] = transfer->take_result();
-      shared_.report(index);
+      const FetchResult result = transfer->take_result();
+      if (!result.not_started()) shared_.report(index, result);
     }
     live_.clear();
   }
 
   SharedRun& shared_;
-  const std::vector<FetchItem>& items_;
   const FetchRunConfig& config_;
   const int window_;
   const int per_host_limit_;
@@ -384,7 +398,10 @@ class EventLoop {
   std::vector<CurlEasy> idle_handles_;
   std::unordered_map<CURL*, CurlEasy> busy_handles_;  // in the multi
   std::deque<size_t> ready_;                          // items to start, retries due first
-  bool list_done_ = false;  // the shared cursor has no items left for this loop
+  bool list_done_ = false;                            // the feed has no items left for this loop
+  // Items taken from the feed that have no transfer yet (parked for their host), by number: only
+  // these are held, never the list.
+  std::unordered_map<size_t, FetchItem> waiting_;
   std::unordered_map<std::string, std::deque<size_t>> blocked_;  // waiting for their host
   std::unordered_map<std::string, int> per_host_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
@@ -408,43 +425,54 @@ class AsyncFetch final : public FetchStrategy {
 
   std::string_view name() const override { return "async"; }
 
-  std::vector<FetchResult> run(const std::vector<FetchItem>& items,
-                               const FetchProgress& progress) override {
-    SharedRun shared(items, progress);
-    const int loops = loop_count(items.size());
-    const int per_host = config_.policy.per_host;
-    std::vector<std::exception_ptr> errors(loops);
+  void run(FetchFeed& feed, const FetchProgress& progress) override {
+    SharedRun shared(feed, progress);
+    const int count = loop_count(feed.size_hint());
+    // Every loop is made here, before any thread starts: a loop that cannot be made (no epoll,
+    // no multi handle) fails the run at once.
+    std::vector<std::unique_ptr<EventLoop>> loops;
+    for (int i = 0; i < count; ++i) {
+      loops.push_back(std::make_unique<EventLoop>(shared, config_, share_of(window_, count, i),
+                                                  config_.policy.per_host));
+    }
+    std::vector<std::exception_ptr> errors(count);
     auto run_loop = [&](int i) {
       try {
-        EventLoop(shared, config_, share_of(window_, loops, i),
-                  per_host > 0 ? share_of(per_host, loops, i) : 0)
-            .run();
-      } catch (...) {  // cannot run (no handle, no epoll): the other loops take the list
+        loops[i]->run();
+      } catch (...) {  // e.g. no easy handle mid-run: the other loops stop at their next turn
         errors[i] = std::current_exception();
+        shared.failed = true;
       }
     };
     {
       std::vector<std::jthread> threads;
-      for (int i = 1; i < loops; ++i) threads.emplace_back(run_loop, i);
+      try {
+        for (int i = 1; i < count; ++i) threads.emplace_back(run_loop, i);
+      } catch (...) {
+        shared.failed = true;  // the loops already started stop at once, then are joined
+        throw;
+      }
       run_loop(0);
     }  // joined here
     for (auto& e : errors) {
       if (e) std::rethrow_exception(e);
     }
-    return std::move(shared.results);
   }
 
  private:
-  // A loop per core, when every loop can have a share of the window and of the per-host limit,
-  // and there is no --rate (its turns per host are kept by one loop).
-  int loop_count(size_t items) const {
-    if (config_.policy.rate_per_host > 0) return 1;
-    int loops = static_cast<int>(
-        std::clamp(std::thread::hardware_concurrency(), 1u, static_cast<unsigned>(kMaxLoops)));
+  // A loop per core (or config.loops), each with a share of the window, when the list is long
+  // enough (64 items a loop), and there is no --rate nor --per-host: their turns and slots per
+  // host are kept by one loop, which also keeps an item parked for a busy host from waiting
+  // behind one loop's stalled transfer while another loop has a free slot.
+  int loop_count(std::optional<size_t> items) const {
+    if (config_.policy.rate_per_host > 0 || config_.policy.per_host > 0) return 1;
+    int loops = config_.loops > 0 ? config_.loops
+                                  : static_cast<int>(std::clamp(std::thread::hardware_concurrency(),
+                                                                1u, unsigned{kMaxLoops}));
     loops = std::min(loops, window_);
-    if (config_.policy.per_host > 0) loops = std::min(loops, config_.policy.per_host);
-    // A short list is not worth a thread (nor a connection) more.
-    loops = static_cast<int>(std::min<size_t>(loops, std::max<size_t>(1, items / 64)));
+    if (items && config_.loops == 0) {  // a short list is not worth a thread (nor a connection)
+      loops = static_cast<int>(std::min<size_t>(loops, std::max<size_t>(1, *items / 64)));
+    }
     return std::max(1, loops);
   }
 

@@ -9,10 +9,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "thumbfetch/fetch/types.hpp"
+#include "thumbfetch/util/fd.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 
 namespace thumbfetch {
@@ -41,20 +45,74 @@ ManifestRow manifest_row(const std::string& url, const FetchResult& result);
 // The other way round, for a URL a re-run skips: its completed row as a `skipped` result.
 FetchResult skipped_result(const ManifestRow& row, const std::filesystem::path& dir);
 
+// One line of a manifest, or nullopt when it is not one of our rows (a torn last line).
+std::optional<ManifestRow> parse_manifest_row(std::string_view line);
+
 // The latest row per URL, in order of first appearance. A missing file is an empty manifest;
 // lines that do not parse (a torn last line) are skipped.
 std::vector<ManifestRow> load_manifest(const std::filesystem::path& dir);
+
+// Lines of a file read back by their offsets, through one buffer (offsets read in about
+// ascending order cost one read(2) per MiB).
+class LinesAt {
+ public:
+  explicit LinesAt(const std::filesystem::path& path);
+  bool ok() const { return fd_.valid(); }
+  // The line starting at `offset`, without its newline; nullopt past the end or for a last line
+  // with no newline (torn). Valid until the next call.
+  std::optional<std::string_view> line(std::uint64_t offset);
+
+ private:
+  UniqueFd fd_;
+  std::string buffer_;
+  std::uint64_t start_ = 0;  // the file offset of buffer_[0]
+  bool at_end_ = false;      // buffer_ reaches the end of the file
+};
+
+// Resume without holding the manifest: the latest row per URL found by a hash of the URL and
+// the row's offset in DIR/manifest.jsonl (16 bytes a row), the row read back when asked for. A
+// manifest of ten million rows costs 160 MB here against gigabytes as rows.
+class ManifestIndex {
+ public:
+  // Reads DIR/manifest.jsonl once (a missing file is an empty index); a last line with no
+  // newline is given one first, so the index reads the rows load_manifest() reads.
+  explicit ManifestIndex(const std::filesystem::path& dir);
+  size_t size() const { return entries_.size(); }
+  // Each latest row with its offset, in file order.
+  void for_each(const std::function<void(const ManifestRow&, std::uint64_t offset)>& f);
+  // The latest row of `url` and its offset; the row is marked as this run's (see untaken()).
+  std::optional<std::pair<ManifestRow, std::uint64_t>> take(const std::string& url);
+  // The offsets of the latest rows that take() was never asked for, ascending.
+  std::vector<std::uint64_t> untaken() const;
+
+ private:
+  struct Entry {
+    std::uint64_t key;     // key_of(url)
+    std::uint64_t offset;  // bit 63: taken
+  };
+  static constexpr std::uint64_t kTaken = std::uint64_t{1} << 63;
+  void keep_latest();
+
+  std::filesystem::path path_;
+  std::vector<Entry> entries_;  // sorted by key, then offset
+  LinesAt lines_;
+};
 
 // Appends rows as items settle; rewrite() replaces the file with the compacted rows.
 class ManifestWriter {
  public:
   explicit ManifestWriter(const std::filesystem::path& dir) : file_(dir / kManifestName) {}
-  void append(const ManifestRow& row) { file_.append(row.to_json_line()); }
+  // The row's offset in the file, or -1 when it could not be written.
+  std::int64_t append(const ManifestRow& row) { return file_.append(row.to_json_line()); }
   using RowSink = std::function<void(const ManifestRow&)>;
   Status rewrite(const std::function<void(const RowSink&)>& produce) {
     return file_.rewrite([&](const JsonlFile::LineSink& line) {
       produce([&](const ManifestRow& row) { line(row.to_json_line()); });
     });
+  }
+  // The same, with rows as the lines they already are.
+  Status rewrite_lines(const std::function<void(const JsonlFile::LineSink&)>& produce) {
+    return file_.rewrite(produce);
   }
 
  private:

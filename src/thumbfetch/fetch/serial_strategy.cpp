@@ -17,15 +17,14 @@ class SerialFetch final : public FetchStrategy {
 
   std::string_view name() const override { return "serial"; }
 
-  std::vector<FetchResult> run(const std::vector<FetchItem>& items,
-                               const FetchProgress& progress) override {
-    std::vector<FetchResult> results(items.size());
+  void run(FetchFeed& feed, const FetchProgress& progress) override {
     CurlEasy easy = make_curl_easy();
-    for (size_t i = 0; i < items.size() && !is_cancelled(config_); ++i) {
-      results[i] = fetch_one(easy.get(), i, items[i]);
-      if (progress) progress(i, results[i]);
+    for (size_t i = 0; !is_cancelled(config_); ++i) {
+      const std::optional<FetchItem> item = feed.next();
+      if (!item) break;
+      const FetchResult result = fetch_one(easy.get(), i, *item);
+      if (progress && !result.not_started()) progress(i, result);
     }
-    return results;
   }
 
  private:

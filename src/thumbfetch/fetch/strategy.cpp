@@ -24,6 +24,17 @@ std::string_view to_string(FetchStrategyKind kind) {
   return "serial";
 }
 
+std::vector<FetchResult> fetch_all(FetchStrategy& strategy, const std::vector<FetchItem>& items,
+                                   const FetchProgress& progress) {
+  std::vector<FetchResult> results(items.size());
+  VectorFeed feed(items);
+  strategy.run(feed, [&](size_t index, const FetchResult& r) {
+    results[index] = r;
+    if (progress) progress(index, r);
+  });
+  return results;
+}
+
 std::unique_ptr<FetchStrategy> make_fetch_strategy(FetchStrategyKind kind,
                                                    const FetchRunConfig& config) {
   switch (kind) {

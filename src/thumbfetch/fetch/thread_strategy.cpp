@@ -1,5 +1,5 @@
-// threads: N worker threads pulling one URL at a time from one shared queue (an atomic cursor
-// over the item list), so each URL is fetched exactly once. Each thread owns one easy handle,
+// threads: N worker threads pulling one URL at a time from one shared feed (under a mutex), so
+// each URL is fetched exactly once. Each thread owns one easy handle,
 // reused for all its transfers, so its connections stay alive between them. A per-host limit
 // makes a thread wait for a slot before its transfer starts, and --rate for its turn after that.
 #include <algorithm>
@@ -23,23 +23,28 @@ class ThreadFetch final : public FetchStrategy {
 
   std::string_view name() const override { return "threads"; }
 
-  std::vector<FetchResult> run(const std::vector<FetchItem>& items,
-                               const FetchProgress& progress) override {
-    std::vector<FetchResult> results(items.size());
-    std::atomic<size_t> next{0};
-    std::mutex progress_mutex;
+  void run(FetchFeed& feed, const FetchProgress& progress) override {
+    std::mutex feed_mutex, progress_mutex;
+    size_t taken = 0;
+    auto take = [&]() -> std::optional<std::pair<size_t, FetchItem>> {
+      std::lock_guard lock(feed_mutex);
+      if (is_cancelled(config_)) return std::nullopt;
+      std::optional<FetchItem> item = feed.next();
+      if (!item) return std::nullopt;
+      return std::pair(taken++, std::move(*item));
+    };
     HostSlots slots(config_.policy.per_host);
     HostPace pace(config_.policy.rate_per_host);
     auto work = [&](CURL* easy) {
-      for (size_t i = next++; i < items.size() && !is_cancelled(config_); i = next++) {
-        results[i] = fetch_one(easy, i, items[i], slots, pace);
-        if (progress && !results[i].not_started()) {
+      while (auto item = take()) {
+        const FetchResult result = fetch_one(easy, item->first, item->second, slots, pace);
+        if (progress && !result.not_started()) {
           std::lock_guard lock(progress_mutex);
-          progress(i, results[i]);
+          progress(item->first, result);
         }
       }
     };
-    const int n = static_cast<int>(std::min<size_t>(workers_, std::max<size_t>(items.size(), 1)));
+    const int n = workers_;
     // Handles are made before any thread starts: a failure here is "cannot run", not a crash.
     std::vector<CurlEasy> handles;
     for (int t = 0; t < n; ++t) handles.push_back(make_curl_easy());
@@ -47,7 +52,6 @@ class ThreadFetch final : public FetchStrategy {
       std::vector<std::jthread> threads;
       for (int t = 0; t < n; ++t) threads.emplace_back(work, handles[t].get());
     }  // jthreads join here
-    return results;
   }
 
  private:

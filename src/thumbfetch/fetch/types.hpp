@@ -67,7 +67,8 @@ struct FetchResult {
 struct FetchRunConfig {
   std::filesystem::path out_dir;
   FetchPolicy policy;
-  int concurrency = 16;                       // transfers in flight (threads: worker count)
+  int concurrency = 16;  // transfers in flight (threads: worker count)
+  int loops = 0;         // async: event loops (0: one per core, up to 4, fewer for a short list)
   const std::atomic<bool>* cancel = nullptr;  // set: stop starting, abort what is in flight
 };
 

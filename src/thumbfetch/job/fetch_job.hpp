@@ -1,11 +1,15 @@
 #pragma once
 // A download run into an output folder, in the three steps every caller goes through:
 //   plan   preflight (the source is usable, the folder is ours: made, writable, locked), the
-//          links collected, a name per URL from the URL alone (names.hpp), resume decided from
-//          DIR/manifest.jsonl (a URL whose file is there whole is skipped);
-//   run    the chosen strategy, each settled item reported to the observer, appended to the
-//          manifest and handed to `landed` (the streamed pipeline thumbnails it there); stoppable;
-//   commit the manifest rewritten compacted.
+//          links read one at a time, a name per URL from the URL alone (names.hpp), resume
+//          decided from DIR/manifest.jsonl (a URL whose file is there whole is skipped), each
+//          decision written to a plan file (plan_spool.hpp), not held;
+//   run    the plan fed to the chosen strategy as it has room, each settled item reported to
+//          the observer, appended to the manifest and handed to `landed` (the streamed
+//          pipeline thumbnails it there), then dropped; stoppable;
+//   commit the manifest rewritten compacted, its rows copied from where they were appended.
+// Memory is flat in the length of the list but for 8 bytes per URL (where its row is) and the
+// names taken (16-32 bytes each, names.hpp): about 40 bytes per URL, 400 MB for ten million.
 // Throws SetupError from plan() only; per-item failures are results.
 
 #include <algorithm>
@@ -19,7 +23,9 @@
 #include "thumbfetch/fetch/strategy.hpp"
 #include "thumbfetch/job/folder.hpp"
 #include "thumbfetch/job/links.hpp"
+#include "thumbfetch/job/names.hpp"
 #include "thumbfetch/job/observer.hpp"
+#include "thumbfetch/job/plan_spool.hpp"
 #include "thumbfetch/job/stages.hpp"
 #include "thumbfetch/report/tally.hpp"
 
@@ -36,8 +42,9 @@ struct FetchConfig {
 };
 
 // Called for each item with an outcome: a resumed one (State::skipped, its file already there)
-// before the transfers start, then each fetched or failed one as it settles, one call at a
-// time, from the strategy's thread. Never for an item the stop left unstarted or cancelled.
+// or a fetched or failed one as it settles, one call at a time, from the strategy's thread.
+// `item` is the URL's place among the run's URLs (the list's order). Never for an item the
+// stop left unstarted or cancelled. What a caller keeps of the results is its own choice.
 using Landed = std::function<void(size_t item, const FetchResult& result)>;
 
 class FetchJob {
@@ -48,12 +55,9 @@ class FetchJob {
   Status commit();
 
   const FetchConfig& config() const { return config_; }
-  const std::vector<std::string>& urls() const { return links_.urls; }
-  // results()[i] belongs to urls()[i]; a resumed URL comes back as State::skipped.
-  const std::vector<FetchResult>& results() const { return results_; }
-  size_t to_fetch() const {
-    return static_cast<size_t>(std::count(skip_.begin(), skip_.end(), false));
-  }
+  // The run's URLs (duplicates counted once), and how many of them are fetched (not resumed).
+  size_t url_count() const { return urls_; }
+  size_t to_fetch() const { return urls_ - skipped_; }
   const Tally& tally() const { return tally_; }
   const std::vector<StageTime>& stages() const { return stages_; }
   TimeSpent run_time() const;
@@ -67,20 +71,23 @@ class FetchJob {
   const std::filesystem::path& out_dir() const { return folder_.path(); }
 
  private:
-  // The manifest row of links_.urls[i], with what the source said of it.
-  ManifestRow row_of(size_t i, const FetchResult& r) const;
-  FetchJob(FetchConfig config, OutputFolder folder)
-      : config_(std::move(config)), folder_(std::move(folder)) {}
+  class Feed;
+  FetchJob(FetchConfig config, OutputFolder folder, LinkStream links)
+      : config_(std::move(config)), folder_(std::move(folder)), links_(std::move(links)) {}
   void plan_items();
+  void plan_item(LinkStream::Entry entry, ManifestIndex& previous, NameBook& names);
+  ManifestRow row_of(const PlannedItem& item, const FetchResult& r) const;
+  void settle_rest(const JobObserver& observer);
 
   FetchConfig config_;
   OutputFolder folder_;
-  Links links_;
-  std::vector<ManifestRow> previous_;
-  std::vector<long> previous_of_;  // per URL: its previous row, -1 when none
-  std::vector<std::string> stems_;
-  std::vector<bool> skip_;
-  std::vector<FetchResult> results_;
+  LinkStream links_;  // read by plan(); then only its metadata
+  PlanSpool spool_;
+  // Per URL: the offset in the manifest of the row commit() writes for it (kNoRow: none): the
+  // row this run appended, else the earlier run's.
+  std::vector<std::uint64_t> rows_;
+  std::vector<std::uint64_t> others_;            // earlier rows of URLs not in this run, by offset
+  size_t urls_ = 0, skipped_ = 0, refused_ = 0;  // refused: lines of the list
   Tally tally_;
   std::vector<StageTime> stages_;
   std::uint64_t bytes_fetched_ = 0;

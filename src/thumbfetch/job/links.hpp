@@ -3,6 +3,9 @@
 // the Imgur API gallery. check() finds usage problems before anything is created or requested;
 // collect() then reads the list or asks the API.
 
+#include <istream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +25,10 @@ struct LinkSource {
   int count = 0;           // at most this many links (0: all)
   // With `given`: the lines refused (in a shard's range of a URL list).
   std::vector<InvalidUrlLine> given_invalid;
+  // With `urls_file`: only its bytes [range_begin, range_end) (a shard's part; range_end 0: the
+  // whole file), and what is added to each refused line's reason (" in shard 3-of-8").
+  std::uint64_t range_begin = 0, range_end = 0;
+  std::string refused_suffix;
 };
 
 struct Links {
@@ -52,5 +59,53 @@ LinksInFolder collect_links_into(const LinkSource& source, const FetchPolicy& po
                                  const std::filesystem::path& out_dir, const std::string& command,
                                  WaitForLock wait, const JobObserver& observer,
                                  std::stop_token stop);
+
+// The links of a run one at a time, so that a URL list of millions is never held: a list file
+// (or standard input) is read line by line as the run goes; links in hand and the Imgur API's
+// (a few thousand at most) are handed out from memory. Each entry is a URL or a refused line,
+// in list order, duplicates included (the job drops them, and applies LinkSource::count).
+class LinkStream {
+ public:
+  struct Entry {
+    std::string url;          // empty for a refused line
+    InvalidUrlLine invalid;   // a refused line
+    size_t source_index = 0;  // the URL's place in meta() (links in hand, Imgur)
+  };
+  // Throws SetupError when a list cannot be opened.
+  static LinkStream open(const LinkSource& source);
+  explicit LinkStream(Links links);
+  LinkStream(LinkStream&&) noexcept;
+  LinkStream& operator=(LinkStream&&) noexcept;
+  ~LinkStream();
+
+  std::optional<Entry> next();
+  // True when the source gives nothing at all, not even a refused line (reads one entry ahead).
+  bool empty();
+  std::string why_empty() const;
+  // What the source said of each link (Imgur), by source_index; empty for a list.
+  const std::vector<ItemMeta>& meta() const { return links_.meta; }
+
+ private:
+  LinkStream() = default;
+  std::optional<Entry> read();
+
+  Links links_;  // links in hand; for a list only why_empty
+  size_t next_url_ = 0, next_invalid_ = 0;
+  std::unique_ptr<std::istream> file_;
+  std::unique_ptr<UrlListReader> reader_;
+  std::string refused_suffix_;
+  std::optional<std::optional<Entry>> ahead_;  // read by empty(), not yet given
+};
+
+// collect_links_into() for a streamed run: a list is opened and its first line read before the
+// folder is made (an empty one creates nothing), the rest read as the run goes.
+struct LinkStreamInFolder {
+  LinkStream links;
+  OutputFolder folder;
+};
+LinkStreamInFolder open_links_into(const LinkSource& source, const FetchPolicy& policy,
+                                   const std::filesystem::path& out_dir, const std::string& command,
+                                   WaitForLock wait, const JobObserver& observer,
+                                   std::stop_token stop);
 
 }  // namespace thumbfetch

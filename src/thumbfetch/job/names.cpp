@@ -108,19 +108,31 @@ NameBook::NameBook(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.front() == '.') continue;  // ours (temp, lock) or hidden
-    folder_stems_.insert(name_key(entry.path().stem().string()));
+    folder_stems_.put(key_of(name_key(entry.path().stem().string())), 1);
   }
 }
 
+namespace {
+
+std::uint64_t owner_of(const std::string& key) {
+  return key_of(key) & ~std::uint64_t{1};
+}
+
+}  // namespace
+
 void NameBook::own(const std::string& key, const std::string& file_name) {
   if (file_name.empty()) return;
-  const std::string stem = name_key(fs::path(file_name).stem().string());
   key_file_[key] = file_name;
-  stem_owner_[stem] = key;
+  note_owner(key, file_name);
+}
+
+void NameBook::note_owner(const std::string& key, const std::string& file_name) {
+  if (file_name.empty()) return;
+  stem_owner_.put(key_of(name_key(fs::path(file_name).stem().string())), owner_of(key));
 }
 
 void NameBook::reserve(const std::string& name) {
-  folder_stems_.insert(name_key(fs::path(name).stem().string()));
+  folder_stems_.put(key_of(name_key(fs::path(name).stem().string())), 1);
 }
 
 std::string NameBook::owned_file(const std::string& key) const {
@@ -128,25 +140,34 @@ std::string NameBook::owned_file(const std::string& key) const {
   return it == key_file_.end() ? std::string() : it->second;
 }
 
-bool NameBook::taken_by_other(const std::string& lower, const std::string& key) const {
-  if (auto it = stem_owner_.find(lower); it != stem_owner_.end()) return it->second != key;
+bool NameBook::taken_by_other(const std::string& lower, std::uint64_t owner) const {
+  const std::uint64_t stem = key_of(lower);
+  if (const std::uint64_t* had = stem_owner_.find(stem)) return (*had & ~std::uint64_t{1}) != owner;
   // A file with this stem that no row owns: the user's, never to be replaced.
-  return folder_stems_.contains(lower);
+  return folder_stems_.contains(stem);
 }
 
 std::string NameBook::claim(const std::string& key, const std::string& wanted) {
+  return claim_once(key, wanted).stem;
+}
+
+NameBook::Claim NameBook::claim_once(const std::string& key, const std::string& wanted) {
   if (auto it = key_file_.find(key); it != key_file_.end()) {
-    return fs::path(it->second).stem().string();
+    return {fs::path(it->second).stem().string(), false};
   }
+  const std::uint64_t owner = owner_of(key);
   std::string stem = wanted;
-  if (taken_by_other(name_key(stem), key)) {
+  if (taken_by_other(name_key(stem), owner)) {
     const std::string hashed = wanted + "-" + short_hash_hex(key);
     stem = hashed;
-    for (int n = 2; taken_by_other(name_key(stem), key); ++n)
+    for (int n = 2; taken_by_other(name_key(stem), owner); ++n)
       stem = fmt::format("{}-{}", hashed, n);
   }
-  stem_owner_[name_key(stem)] = key;
-  return stem;
+  const std::uint64_t lower = key_of(name_key(stem));
+  const std::uint64_t* had = stem_owner_.find(lower);
+  const bool again = had != nullptr && *had == (owner | 1);
+  stem_owner_.put(lower, owner | 1);
+  return {std::move(stem), again};
 }
 
 NameBook& NameTree::book(const std::string& rel_dir) {

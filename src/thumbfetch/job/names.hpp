@@ -6,6 +6,11 @@
 // of the item's own key, so the name never depends on which other items are in the run, and a
 // file the run does not own is never replaced. An item the manifest already names keeps its
 // name on every later run.
+//
+// Names are remembered as 64-bit hashes (16-32 bytes a name, so a run of millions stays small):
+// two stems that hash alike only make the later one take its hashed form, which is safe; two
+// keys would have to hash alike and want the same stem to be taken for one, which 64 bits make
+// negligible (about 10^-6 for a list of ten million).
 
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +20,7 @@
 #include <unordered_set>
 
 #include "thumbfetch/util/error.hpp"
+#include "thumbfetch/util/flat_hash.hpp"
 
 namespace thumbfetch {
 
@@ -26,11 +32,21 @@ class NameBook {
 
   // The manifest says `key` owns the file `file_name` ("photo.jpg") in the folder.
   void own(const std::string& key, const std::string& file_name);
+  // The same, but only the name is taken: claim() does not know `key` owns it, so the caller
+  // that looks the owner's rows up itself passes the owned stem as `wanted` (fetch: a million
+  // URLs' file names are not held).
+  void note_owner(const std::string& key, const std::string& file_name);
 
   // The stem `key` writes under (without extension): the stem it owns, else `wanted`, else
   // `wanted` + "-" + short hash of `key` (then "-2", "-3" ... in the unlikely case that is
   // taken too). Recorded, so the next claim by another key sees it taken.
   std::string claim(const std::string& key, const std::string& wanted);
+  // claim(), and whether `key` had already claimed that stem in this run (a repeated item).
+  struct Claim {
+    std::string stem;
+    bool again = false;
+  };
+  Claim claim_once(const std::string& key, const std::string& wanted);
 
   // A name another thing in the folder will have (a subfolder to be made), as a file found
   // there: never given to an item.
@@ -40,11 +56,13 @@ class NameBook {
   std::string owned_file(const std::string& key) const;
 
  private:
-  bool taken_by_other(const std::string& lower_stem, const std::string& key) const;
+  bool taken_by_other(const std::string& lower_stem, std::uint64_t owner) const;
 
-  std::unordered_map<std::string, std::string> stem_owner_;  // lowercase stem -> key
-  std::unordered_map<std::string, std::string> key_file_;    // key -> owned file name
-  std::unordered_multiset<std::string> folder_stems_;        // lowercase stems of files present
+  // key_of(lowercase stem) -> the owner's key_of(key) with bit 0 cleared, bit 0 set when the
+  // stem was claimed in this run.
+  FlatHashMap64 stem_owner_;
+  std::unordered_map<std::string, std::string> key_file_;  // key -> owned file name (own())
+  FlatHashMap64 folder_stems_;  // key_of(lowercase stem) of files present -> 1
 };
 
 // --mirror-tree: names in a tree of folders under the output folder, one NameBook per folder (a

@@ -235,12 +235,10 @@ void PipelineJob::run(const JobObserver& observer, std::stop_token stop) {
   });
   pool.wait();
   std::lock_guard lock(shared.mutex);
-  for (const FetchResult& d : downloads.results()) {
+  for (size_t i : todo_index) {
     // Stopped before or while downloading: never reached the landed callback.
-    if (d.state == FetchResult::State::failed &&
-        (d.attempts == 0 || d.error.kind == ErrorKind::cancelled)) {
-      tally_.add_failure(ErrorKind::cancelled);
-    }
+    const PipelineResult& r = results_[i];
+    if (!r.started && r.stage.empty()) tally_.add_failure(ErrorKind::cancelled);
   }
   if (downloads.out_of_space()) space.absorb(*downloads.out_of_space());
   if (auto st = downloads.commit(); !st && !space.first())

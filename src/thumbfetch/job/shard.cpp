@@ -16,6 +16,7 @@
 #include "thumbfetch/job/setup_error.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/fd.hpp"
+#include "thumbfetch/util/flat_hash.hpp"
 #include "thumbfetch/util/json_field.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 #include "thumbfetch/util/sha256.hpp"
@@ -206,8 +207,19 @@ namespace {
 struct RangeRead {
   ListFingerprint fingerprint;
   ByteRange range;
-  std::string text;
+  std::string sha256;  // of the range's bytes, read a chunk at a time (never held whole)
 };
+
+Result<std::string> range_sha256(int fd, ByteRange range) {
+  Sha256 sha;
+  for (std::uint64_t at = range.begin; at < range.end; at += kChunk) {
+    auto chunk = read_at(fd, at, static_cast<std::size_t>(std::min(kChunk, range.end - at)));
+    if (!chunk) return chunk.error();
+    if (chunk->empty()) break;
+    sha.update(*chunk);
+  }
+  return sha.hex_digest();
+}
 RangeRead read_shard_range(const fs::path& list, ShardSpec spec) {
   if (list.empty() || list == "-") {
     throw SetupError("--shard needs --urls FILE: every task reads its own part of the same file");
@@ -224,9 +236,9 @@ RangeRead read_shard_range(const fs::path& list, ShardSpec spec) {
   auto fp = list_fingerprint(fd.get(), size);
   auto range = fp ? shard_byte_range(fd.get(), size, spec) : Result<ByteRange>(fp.error());
   if (!range) throw SetupError(fmt::format("--urls {}: {}", list.string(), range.error().message));
-  auto text = read_at(fd.get(), range->begin, static_cast<std::size_t>(range->end - range->begin));
-  if (!text) throw SetupError(fmt::format("--urls {}: {}", list.string(), text.error().message));
-  return {*fp, *range, std::move(*text)};
+  auto sha = range_sha256(fd.get(), *range);
+  if (!sha) throw SetupError(fmt::format("--urls {}: {}", list.string(), sha.error().message));
+  return {*fp, *range, std::move(*sha)};
 }
 
 // A resumed shard must see the bytes it started with.
@@ -255,22 +267,36 @@ ShardTask ShardTask::begin(const fs::path& list, const fs::path& root, ShardSpec
   task.dir_ = shard_dir(root, spec);
   task.range_ = read.range;
   task.fingerprint_ = read.fingerprint;
-  task.range_sha256_ = sha256_hex(read.text);
+  task.range_sha256_ = std::move(read.sha256);
   refuse_other_count(root, spec);
   refuse_other_list(root, list, read.fingerprint, spec);
   refuse_changed_range(task.dir_, list, spec, read.range, task.range_sha256_);
-  std::istringstream in(std::move(read.text));
-  UrlList parsed = parse_url_list(in);
-  task.urls_ = std::move(parsed.urls);
-  task.invalid_ = std::move(parsed.invalid);
-  for (InvalidUrlLine& bad : task.invalid_) bad.reason += " in shard " + shard_name(spec);
+  task.count_lines();
   return task;
+}
+
+// The range's URLs (duplicates once, told apart by 64-bit hashes: 16-32 bytes each, for this
+// pass only) and refused lines are counted; the job reads them again as it goes.
+void ShardTask::count_lines() {
+  FileRangeStream in(list_.string(), range_.begin, range_.end);
+  UrlListReader reader(in);
+  FlatHashMap64 seen;
+  while (std::optional<UrlListReader::Entry> e = reader.next()) {
+    if (e->url.empty()) {
+      ++refused_;
+    } else if (const std::uint64_t key = key_of(e->url); !seen.contains(key)) {
+      seen.put(key, 1);
+      ++urls_;
+    }
+  }
 }
 
 LinkSource ShardTask::source() const {
   LinkSource s;
-  s.given = urls_;
-  s.given_invalid = invalid_;
+  s.urls_file = list_.string();
+  s.range_begin = range_.begin;
+  s.range_end = range_.end;
+  s.refused_suffix = " in shard " + shard_name(spec_);
   return s;
 }
 
@@ -287,10 +313,9 @@ void ShardTask::record() const {
   // The first task writes it; a task that loses the race checks what the winner wrote.
   write_json(root_ / kShardsFile, top, Overwrite::no);
   refuse_other_list(root_, list_, fingerprint_, spec_);
-  Json mine{
-      {"index", spec_.index},  {"count", spec_.count},      {"list", fs::absolute(list_).string()},
-      {"begin", range_.begin}, {"end", range_.end},         {"range_sha256", range_sha256_},
-      {"urls", urls_.size()},  {"refused", invalid_.size()}};
+  Json mine{{"index", spec_.index},  {"count", spec_.count}, {"list", fs::absolute(list_).string()},
+            {"begin", range_.begin}, {"end", range_.end},    {"range_sha256", range_sha256_},
+            {"urls", urls_},         {"refused", refused_}};
   write_json(dir_ / kShardFile, mine, Overwrite::yes);
 }
 
@@ -303,7 +328,7 @@ void ShardTask::finish(const Attempt& a) const {
   const Json done_row{{"shard", shard_name(spec_)},
                       {"ok", a.ok},
                       {"failed", a.failed},
-                      {"refused", invalid_.size()},
+                      {"refused", refused_},
                       {"finished", a.finished}};
   write_json(dir_ / kShardDone, done_row, Overwrite::yes);
 }

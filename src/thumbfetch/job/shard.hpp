@@ -76,10 +76,11 @@ class ShardTask {
   ShardSpec spec() const { return spec_; }
   const std::filesystem::path& dir() const { return dir_; }
   const ByteRange& range() const { return range_; }
-  // The links of the range, for the job (LinkSource::given and given_invalid).
+  // The links of the range, for the job: the list file and the range's bytes, read as the job
+  // goes (a shard of ten million lines is never held).
   LinkSource source() const;
-  bool empty() const { return urls_.empty(); }
-  size_t refused() const { return invalid_.size(); }
+  bool empty() const { return urls_ == 0; }
+  size_t refused() const { return refused_; }
   bool done() const;  // DONE is there already
 
   // Once the job holds the shard folder's lock: shard.json and DIR/shards.json written.
@@ -98,8 +99,8 @@ class ShardTask {
   ByteRange range_;
   ListFingerprint fingerprint_;
   std::string range_sha256_;
-  std::vector<std::string> urls_;
-  std::vector<InvalidUrlLine> invalid_;
+  void count_lines();
+  size_t urls_ = 0, refused_ = 0;  // in the range, duplicates once
 };
 
 inline constexpr const char* kShardsFile = "shards.json";

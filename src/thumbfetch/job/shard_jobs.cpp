@@ -17,12 +17,8 @@ bool all_settled(const PipelineJob& job) {
 }
 
 bool all_settled(const FetchJob& job) {
-  if (job.interrupted() || job.out_of_space()) return false;
-  for (const FetchResult& r : job.results()) {
-    if (r.state != FetchResult::State::failed) continue;
-    if (r.attempts == 0 || r.error.kind == ErrorKind::cancelled) return false;
-  }
-  return true;
+  // The tally counts what was stopped before or while it ran as not started.
+  return !job.interrupted() && !job.out_of_space() && job.not_started() == 0;
 }
 
 void finish_empty_shard(const ShardTask& task, const std::string& command) {

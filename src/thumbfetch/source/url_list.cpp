@@ -1,7 +1,10 @@
 #include "thumbfetch/source/url_list.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <array>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -63,29 +66,70 @@ Result<std::string> normalize_http_url(std::string_view text) {
   return std::string(full.get());
 }
 
+std::optional<UrlListReader::Entry> UrlListReader::next() {
+  while (std::getline(in_, line_)) {
+    ++number_;
+    std::string_view text = trim(line_);
+    if (number_ == 1 && text.starts_with("\xEF\xBB\xBF")) text = trim(text.substr(3));  // BOM
+    if (text.empty() || text.front() == '#') continue;
+    auto url = normalize_http_url(text);
+    if (!url) return Entry{{}, {number_, std::string(text), url.error().message}};
+    return Entry{std::move(*url), {}};
+  }
+  return std::nullopt;
+}
+
 UrlList parse_url_list(std::istream& in) {
   UrlList list;
   std::unordered_set<std::string> seen;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    std::string_view text = trim(line);
-    if (number == 1 && text.starts_with("\xEF\xBB\xBF")) text = trim(text.substr(3));  // BOM
-    if (text.empty() || text.front() == '#') continue;
-    auto url = normalize_http_url(text);
-    if (!url) {
-      list.invalid.push_back({number, std::string(text), url.error().message});
-      continue;
-    }
-    if (!seen.insert(*url).second) {
+  UrlListReader reader(in);
+  while (std::optional<UrlListReader::Entry> e = reader.next()) {
+    if (e->url.empty()) {
+      list.invalid.push_back(std::move(e->invalid));
+    } else if (!seen.insert(e->url).second) {
       ++list.duplicates;
-      continue;
+    } else {
+      list.urls.push_back(std::move(e->url));
     }
-    list.urls.push_back(std::move(*url));
   }
   return list;
 }
+
+class FileRangeStream::Buffer : public std::streambuf {
+ public:
+  Buffer(const std::string& path, std::uint64_t begin, std::uint64_t end)
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), at_(begin), end_(end) {}
+  ~Buffer() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ protected:
+  int_type underflow() override {
+    if (fd_ < 0) return traits_type::eof();
+    size_t want = data_.size();
+    if (end_ > 0)
+      want = static_cast<size_t>(std::min<std::uint64_t>(want, end_ - std::min(at_, end_)));
+    const ssize_t n = want > 0 ? ::pread(fd_, data_.data(), want, static_cast<off_t>(at_)) : 0;
+    if (n <= 0) return traits_type::eof();
+    at_ += static_cast<std::uint64_t>(n);
+    setg(data_.data(), data_.data(), data_.data() + n);
+    return traits_type::to_int_type(data_[0]);
+  }
+
+ private:
+  int fd_;
+  std::uint64_t at_, end_;
+  std::array<char, 1 << 16> data_{};
+};
+
+FileRangeStream::FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end)
+    : std::istream(nullptr), buffer_(std::make_unique<Buffer>(path, begin, end)) {
+  rdbuf(buffer_.get());
+  if (!buffer_->ok()) setstate(std::ios::badbit);
+}
+
+FileRangeStream::~FileRangeStream() = default;
 
 Result<UrlList> read_url_list(const std::string& path) {
   if (path == "-") return parse_url_list(std::cin);

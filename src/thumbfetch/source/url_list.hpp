@@ -3,7 +3,10 @@
 // white space trimmed, each URL checked (http or https, a host, no spaces) and normalised by
 // libcurl's URL parser, duplicates (after normalisation) kept once, in first-seen order.
 
+#include <cstdint>
 #include <istream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +31,37 @@ struct UrlList {
 Result<std::string> normalize_http_url(std::string_view text);
 
 UrlList parse_url_list(std::istream& in);
+
+// A URL list read one line at a time, so a list of millions is never held: each call gives the
+// next URL (normalised) or the next refused line. Duplicates are not removed here (a streamed
+// run finds them by name, job/names.hpp).
+class UrlListReader {
+ public:
+  struct Entry {
+    std::string url;  // empty for a refused line
+    InvalidUrlLine invalid;
+  };
+  explicit UrlListReader(std::istream& in) : in_(in) {}
+  std::optional<Entry> next();
+
+ private:
+  std::istream& in_;
+  std::string line_;
+  int number_ = 0;
+};
+
+// The bytes [begin, end) of a file as an input stream (pread, 64 KiB at a time): a shard's part
+// of a list, read without holding it. end == 0: to the end of the file. bad() when the file
+// cannot be opened.
+class FileRangeStream : public std::istream {
+ public:
+  FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end);
+  ~FileRangeStream() override;
+
+ private:
+  class Buffer;
+  std::unique_ptr<Buffer> buffer_;
+};
 
 // Reads FILE, or standard input for "-". A file that cannot be read is an ErrorKind::io.
 Result<UrlList> read_url_list(const std::string& path);

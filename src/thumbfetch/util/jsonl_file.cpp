@@ -20,14 +20,14 @@ JsonlFile::JsonlFile(std::filesystem::path path) : path_(std::move(path)) {
   }
 }
 
-void JsonlFile::append(std::string_view line) {
-  if (!fd_.valid()) return;
+std::int64_t JsonlFile::append(std::string_view line) {
+  if (!fd_.valid()) return -1;
   std::string whole;
   whole.reserve(line.size() + 1);
   whole.append(line).push_back('\n');
   const off_t before = ::lseek(fd_.get(), 0, SEEK_END);
   const ssize_t n = ::write(fd_.get(), whole.data(), whole.size());
-  if (n == static_cast<ssize_t>(whole.size())) return;
+  if (n == static_cast<ssize_t>(whole.size())) return before;
   const int err = n < 0 ? errno : ENOSPC;  // a short write is a full disk
   // A torn row would glue itself to the next one and lose both: cut it off.
   if (n > 0 && before >= 0) {
@@ -38,6 +38,7 @@ void JsonlFile::append(std::string_view line) {
     warned_ = true;
     fmt::print(stderr, "thumbfetch: cannot append to {}: {}\n", path_.string(), std::strerror(err));
   }
+  return -1;
 }
 
 Status JsonlFile::rewrite(const std::function<void(const LineSink&)>& produce) {

@@ -4,6 +4,7 @@
 // atomically, at the end. The rewrite is streamed: rows are handed over one at a time, so a run
 // of a million items never holds its whole manifest as text.
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -17,8 +18,9 @@ namespace thumbfetch {
 class JsonlFile {
  public:
   explicit JsonlFile(std::filesystem::path path);
-  // Appends `line` and a newline. The first failure is reported once on stderr.
-  void append(std::string_view line);
+  // Appends `line` and a newline; returns the line's offset in the file, or -1 when it could
+  // not be written. The first failure is reported once on stderr.
+  std::int64_t append(std::string_view line);
   // Replaces the file with the lines `produce` passes to its sink (each without newline).
   using LineSink = std::function<void(std::string_view line)>;
   Status rewrite(const std::function<void(const LineSink&)>& produce);

@@ -5,8 +5,17 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdint>
 
 namespace thumbfetch {
+
+// The most resident memory this process has had (getrusage's ru_maxrss), in bytes. Worker
+// processes are not included: their memory is their own and bounded per image.
+inline std::uint64_t peak_rss_bytes() {
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  return static_cast<std::uint64_t>(self.ru_maxrss) * 1024;  // Linux: kilobytes
+}
 
 struct TimeSpent {
   double wall = 0;
