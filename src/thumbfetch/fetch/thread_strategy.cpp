@@ -44,7 +44,9 @@ class ThreadFetch final : public FetchStrategy {
         }
       }
     };
-    const int n = workers_;
+    // No more threads than items, when the feed knows how many.
+    const size_t items = feed.size_hint().value_or(size_t(workers_));
+    const int n = static_cast<int>(std::clamp<size_t>(items, 1, size_t(workers_)));
     // Handles are made before any thread starts: a failure here is "cannot run", not a crash.
     std::vector<CurlEasy> handles;
     for (int t = 0; t < n; ++t) handles.push_back(make_curl_easy());
