@@ -5,19 +5,19 @@
 // loops have room. Why: with one loop, 3,000 web-sized images from nginx on 127.0.0.1 kept it
 // busy from start to end (4 epoll_wait calls in the whole run: always data to read, hash and
 // write) while the other core served nginx and idled. A list of fewer than 64 items per loop,
-// --per-host and --rate run one loop (slots and turns per host are kept in one place). Over
-// HTTP/2 each loop multiplexes on a connection of its own.
-// Within a loop, a transfer that completes is settled and replaced by the next one at once,
-// before the loop looks at any other socket, so the window stays full: with perform-style
-// polling, a batch of bodies arriving together would all be read, written and hashed before a
-// single new request went out, and the transfers would move in waves. Easy handles are pooled
-// and reused; connections are kept alive and HTTP/2 streams multiplexed where the server offers
-// it. Retries wait on timers inside the loop, which never sleeps past the next one. The per-host
-// limit is a count kept by the loop (a --per-host run has one loop): an item whose host is full
-// waits in that host's queue and starts when a slot frees. --rate is a queue per host
-// too, with one wake-up per host at its next turn (not a reserved start per item; a turn is taken
-// as the item starts), and the loop looks at most kLookAhead items past those that cannot start
-// yet, so a list of millions on one host costs neither memory nor a retry's place in line.
+// a --per-host below -j and --rate run one loop (slots and turns per host are kept in one place).
+// Over HTTP/2 each loop multiplexes on a connection of its own. Within a loop, a transfer that
+// completes is settled and replaced by the next one at once, before the loop looks at any other
+// socket, so the window stays full: with perform-style polling, a batch of bodies arriving together
+// would all be read, written and hashed before a single new request went out, and the transfers
+// would move in waves. Easy handles are pooled and reused; connections are kept alive and HTTP/2
+// streams multiplexed where the server offers it. Retries wait on timers inside the loop, which
+// never sleeps past the next one. The per-host limit is a count kept by the loop (a --per-host run
+// has one loop): an item whose host is full waits in that host's queue and starts when a slot
+// frees. --rate is a queue per host too, with one wake-up per host at its next turn (not a reserved
+// start per item; a turn is taken as the item starts), and the loop looks at most kLookAhead items
+// past those that cannot start yet, so a list of millions on one host costs neither memory nor a
+// retry's place in line.
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -461,11 +461,13 @@ class AsyncFetch final : public FetchStrategy {
 
  private:
   // A loop per core (or config.loops), each with a share of the window, when the list is long
-  // enough (64 items a loop), and there is no --rate nor --per-host: their turns and slots per
-  // host are kept by one loop, which also keeps an item parked for a busy host from waiting
-  // behind one loop's stalled transfer while another loop has a free slot.
+  // enough (64 items a loop), and there is no --rate nor a --per-host below the window: their
+  // turns and slots per host are kept by one loop, which also keeps an item parked for a busy
+  // host from waiting behind one loop's stalled transfer while another loop has a free slot. A
+  // per-host limit at or above the window cannot bind (the loops' shares add up to the window).
   int loop_count(std::optional<size_t> items) const {
-    if (config_.policy.rate_per_host > 0 || config_.policy.per_host > 0) return 1;
+    const int per_host = config_.policy.per_host;
+    if (config_.policy.rate_per_host > 0 || (per_host > 0 && per_host < window_)) return 1;
     int loops = config_.loops > 0 ? config_.loops
                                   : static_cast<int>(std::clamp(std::thread::hardware_concurrency(),
                                                                 1u, unsigned{kMaxLoops}));
