@@ -32,8 +32,10 @@ struct Weights {
   int bits = kPrecisionBits;  // fixed-point precision of `weight`
   std::vector<int> first;     // first source index per output pixel
   std::vector<int> count;     // source pixels used per output pixel
-  std::vector<std::int32_t> weight;    // taps per output pixel, fixed point
-  std::vector<std::int16_t> weight16;  // the same, as 16 bits (horizontal weights only)
+  std::vector<std::int32_t> weight;  // taps per output pixel, fixed point
+  // Horizontal weights only: the same, as pairs of 16-bit weights (taps 2i, 2i+1), each pair
+  // four times over: what pmaddwd takes, ready to load.
+  std::vector<std::int32_t> pairs;
 };
 
 // The normalised filter weights for each output pixel, as doubles (taps per pixel).
@@ -95,7 +97,15 @@ Weights compute_weights(int in_size, double in0, double in1, int out_size, Preci
     w.weight[i] =
         static_cast<std::int32_t>(v < 0 ? -0.5 + v * (1 << w.bits) : 0.5 + v * (1 << w.bits));
   }
-  if (precision == Precision::sixteen) w.weight16.assign(w.weight.begin(), w.weight.end());
+  if (precision == Precision::sixteen) {
+    w.pairs.reserve(w.weight.size() * 2);
+    for (size_t i = 0; i < w.weight.size(); i += 2) {
+      const auto pair = static_cast<std::int32_t>(
+          static_cast<std::uint16_t>(w.weight[i]) |
+          (static_cast<std::uint32_t>(static_cast<std::uint16_t>(w.weight[i + 1])) << 16));
+      w.pairs.insert(w.pairs.end(), 4, pair);
+    }
+  }
   return w;
 }
 
@@ -126,9 +136,10 @@ void horizontal_pass(const Pixels& in, int row0, const Weights& w, Pixels& out) 
 // The same arithmetic as horizontal_pass (16-bit weights), four source pixels per step: one
 // 16-byte load, two byte shuffles that widen the channels of pixels 0-1 and 2-3 to pairs of
 // 16-bit values ([r0 r1 g0 g1 b0 b1 a0 a1]), and two pmaddwd with the pair of weights in every
-// lane: 2 taps x 4 channels per instruction, against 1 x 4 with the 32-bit multiply. Taps past
-// a pixel's count have zero weights, so what they read does not count; a row too near the end
-// of the buffer for the 16-byte loads past its last pixel is copied to a padded row first.
+// lane (stored so, ready to load: broadcasting them took the shuffle port the pixels need): 2 taps
+// x 4 channels per instruction, against 1 x 4 with the 32-bit multiply. Taps past a pixel's count
+// have zero weights, so what they read does not count; a row too near the end of the buffer for the
+// 16-byte loads past its last pixel is copied to a padded row first.
 template <int B>
 __attribute__((target("sse4.1"))) void horizontal_pass_sse41(const Pixels& in, int row0,
                                                              const Weights& w, Pixels& out) {
@@ -152,17 +163,16 @@ __attribute__((target("sse4.1"))) void horizontal_pass_sse41(const Pixels& in, i
     }
     std::uint8_t* dst = out.row(y);
     for (int xx = 0; xx < out.width; ++xx) {
-      const std::int16_t* k = &w.weight16[size_t(xx) * w.taps];
+      const std::int32_t* k = &w.pairs[size_t(xx) * w.taps * 2];
       const std::uint8_t* s = src + size_t(w.first[xx]) * B;
       const int groups = (w.count[xx] + 3) / 4;
       __m128i acc = half;
-      for (int g = 0; g < groups; ++g, s += 4 * B, k += 4) {
+      for (int g = 0; g < groups; ++g, s += 4 * B, k += 8) {
         const __m128i px = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-        std::int32_t k01, k23;
-        std::memcpy(&k01, k, 4);
-        std::memcpy(&k23, k + 2, 4);
-        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_shuffle_epi8(px, lo), _mm_set1_epi32(k01)));
-        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_shuffle_epi8(px, hi), _mm_set1_epi32(k23)));
+        const __m128i k01 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
+        const __m128i k23 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k + 4));
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_shuffle_epi8(px, lo), k01));
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_shuffle_epi8(px, hi), k23));
       }
       // Shift, then saturate to 0..255 as clip8 does (the shifted sum fits 16 bits).
       const __m128i v = _mm_srai_epi32(acc, w.bits);
