@@ -177,7 +177,11 @@ void ThumbsJob::plan_items(const std::vector<Found>& inputs) {
   for (const auto& [in, rel_dir] : inputs) {
     ThumbsItem item;
     item.key = input_key(in);
-    if (!seen.insert(item.key).second || our_outputs.contains(resolved(in))) continue;
+    // (resolved() is a readlink per path component: only asked when there is something to find)
+    if (!seen.insert(item.key).second ||
+        (!our_outputs.empty() && our_outputs.contains(resolved(in)))) {
+      continue;
+    }
     item.stamp = stamp_of(in);
     item.rel_dir = rel_dir;
     if (!rel_dir.empty() && !plain_relative(rel_dir)) {
