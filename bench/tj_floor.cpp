@@ -74,9 +74,9 @@ static unsigned sha256_first_byte(const std::vector<unsigned char>& bytes) {
 }
 
 // The thumbnail-sized encode: what thumbfetch writes, from the top-left corner of the decode.
-static bool encode_thumbnail(tjhandle compressor, const std::vector<unsigned char>& pixels,
-                             int sw, int sh, int tw, int th, unsigned char* out,
-                             unsigned long capacity, unsigned long& size) {
+static bool encode_thumbnail(tjhandle compressor, const std::vector<unsigned char>& pixels, int sw,
+                             int sh, int tw, int th, unsigned char* out, unsigned long capacity,
+                             unsigned long& size) {
   size = capacity;
   return tjCompress2(compressor, pixels.data(), std::min(tw, sw), sw * 3, std::min(th, sh),
                      TJPF_RGB, &out, &size, TJSAMP_420, 85, TJFLAG_NOREALLOC) == 0;
@@ -99,9 +99,10 @@ int main(int argc, char** argv) {
     }
   }
   if (files.empty()) {
-    std::fprintf(stderr,
-                 "usage: tj_floor [--scale eighth|same] [--thumbnail] FILE.jpg... (or - for paths on "
-                 "stdin)\n");
+    std::fprintf(
+        stderr,
+        "usage: tj_floor [--scale eighth|same] [--thumbnail] FILE.jpg... (or - for paths on "
+        "stdin)\n");
     return 2;
   }
   tjhandle tj = tjInitDecompress();
