@@ -23,7 +23,7 @@ py=/usr/bin/python3   # Debian's python3 with python3-pil, not a pyenv one
 say() { printf '== %s\n' "$*" >&2; }
 
 # --- what it needs (Debian packages, installed only when missing) --------------------------------
-"$repo/scripts/install-packages.sh" libvips-tools python3-pil libturbojpeg0-dev g++ time
+"$repo/scripts/install-packages.sh" libvips-tools python3-pil libturbojpeg0-dev libssl-dev g++ time
 
 # --- the corpus and the tool -------------------------------------------------------------------
 if [ ! -d "$corpus" ]; then
@@ -47,7 +47,7 @@ mkdir -p "$work/bin" "$work/out" "$work/json"
 for s in all jpeg base prog png; do mkdir -p "$work/sets/$s"; done
 
 say "building tj_floor"
-g++ -O2 -std=c++17 "$bench/tj_floor.cpp" -o "$work/bin/tj_floor" -lturbojpeg
+g++ -O2 -std=c++17 "$bench/tj_floor.cpp" -o "$work/bin/tj_floor" -lturbojpeg -lcrypto
 
 # Which JPEGs are progressive: their frame header is SOF2 (or SOF10), read from the markers.
 jpeg_frame() {  # FILE -> "prog", "base" or "other"
@@ -104,6 +104,7 @@ contestants=(
   "floor_same_jpeg|jpeg|TurboJPEG decode at thumbfetch's scale (floor), JPEG only"
   "tf_serial_base|base|thumbfetch serial, baseline JPEG only"
   "floor_same_base|base|TurboJPEG decode at thumbfetch's scale (floor), baseline JPEG only"
+  "floor_thumb_base|base|the same + SHA-256 + thumbnail-sized encode (no resampling), baseline JPEG only"
   "pillow_serial_prog|prog|Pillow serial, progressive JPEG only"
   "tf_serial_prog|prog|thumbfetch serial, progressive JPEG only"
   "pillow_serial_png|png|Pillow serial, PNG only"
@@ -140,6 +141,7 @@ run_one() {  # ID SET OUT LOG: runs one contestant, nothing else (its CPU time i
                       > "$log" 2>&1 ;;
     floor_jpeg)     "$work/bin/tj_floor" --scale eighth - < "$list" > "$log" 2>&1 ;;
     floor_same_*)   "$work/bin/tj_floor" --scale same - < "$list" > "$log" 2>&1 ;;
+    floor_thumb_*)  "$work/bin/tj_floor" --scale same --thumbnail - < "$list" > "$log" 2>&1 ;;
     tf_*)           local strat=serial jobs=1
                     case $id in tf_threads2*) strat=threads jobs=2 ;; tf_processes2*) strat=processes jobs=2 ;; esac
                     "$tf" thumbs "$dir" -o "$out" --strategy $strat -j $jobs --json "$j" > "$log" 2>&1 ;;

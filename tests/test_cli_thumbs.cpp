@@ -18,6 +18,7 @@
 #include "thumbfetch/util/atomic_file.hpp"
 #include "thumbfetch/util/child_process.hpp"
 #include "thumbfetch/util/json_bytes.hpp"
+#include "thumbfetch/util/sha256.hpp"
 
 using namespace thumbfetch;
 using namespace thumbfetch::test;
@@ -446,4 +447,36 @@ TEST(CliThumbs, WorkersSurviveLibrariesThatPrint) {
                           {"VIPS_INFO=1", "G_MESSAGES_DEBUG=all"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(files_in(dir / "out").size(), 2u);
+}
+
+// The manifest's input_sha256 is the SHA-256 of the input, under every strategy (the worker
+// hashes the bytes it decoded; processes send it back over the pipe), for a bad image as for a
+// good one; and a resume of touched inputs (new mtime, same bytes: only the digest can tell)
+// skips every image that was done.
+TEST(CliThumbs, TheManifestHashesEveryInputUnderEveryStrategy) {
+  TempDir dir;
+  make_good_images(dir / "in", 6);
+  write_text(dir / "in" / "bad.jpg", "\xFF\xD8\xFF\xE0 cut short");
+  for (const char* strategy : {"serial", "threads", "processes"}) {
+    SCOPED_TRACE(strategy);
+    const fs::path out = dir / (std::string("out-") + strategy);
+    auto r = run_thumbfetch(args_for(dir / "in", out, {"--strategy", strategy, "-j", "2"}));
+    ASSERT_EQ(r.exit_code, 1) << r.err;
+    std::ifstream manifest(out / "thumbs.jsonl");
+    int rows = 0;
+    for (std::string line; std::getline(manifest, line);) {
+      const auto row = nlohmann::json::parse(line);
+      if (row.value("status", "") == "pending") continue;
+      ++rows;
+      const std::string input = row.at("input").get<std::string>();
+      EXPECT_EQ(row.value("input_sha256", ""), sha256_hex(read_file(input).value())) << input;
+    }
+    EXPECT_EQ(rows, 7);
+    for (const auto& e : fs::directory_iterator(dir / "in")) {
+      fs::last_write_time(e.path(), fs::last_write_time(e.path()) + std::chrono::seconds(5));
+    }
+    r = run_thumbfetch(
+        args_for(dir / "in", out, {"--strategy", strategy, "-j", "2", "--skip-existing"}));
+    EXPECT_NE(r.out.find("0 ok, 1 failed, 6 skipped"), std::string::npos) << r.out;
+  }
 }

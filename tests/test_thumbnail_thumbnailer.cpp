@@ -7,6 +7,7 @@
 #include "thumbfetch/thumbnail/jpeg_markers.hpp"
 #include "thumbfetch/thumbnail/thumbnailer.hpp"
 #include "thumbfetch/util/atomic_file.hpp"
+#include "thumbfetch/util/sha256.hpp"
 
 using namespace thumbfetch;
 using namespace thumbfetch::test;
@@ -345,4 +346,24 @@ TEST_F(ThumbnailerTest, MakeWritesTheFileAndNeverTouchesTheInput) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind, ErrorKind::io);
   EXPECT_FALSE(fs::exists(dir_ / "nope.jpg"));
+}
+
+// make() hashes the bytes it read, whatever becomes of the image, and a worker's reused input
+// buffer never leaks a longer earlier file into a shorter later one's digest or decode.
+TEST_F(ThumbnailerTest, MakeHashesTheBytesItRead) {
+  write_quadrant_jpeg(dir_ / "big.jpg", 900, 700);
+  write_quadrant_jpeg(dir_ / "small.jpg", 200, 150);
+  write_text(dir_ / "bad.jpg", "\xFF\xD8\xFF not a JPEG after all");
+  Thumbnailer t({});
+  std::string digest = "stale";
+  for (const char* name : {"big.jpg", "small.jpg", "bad.jpg", "big.jpg"}) {
+    SCOPED_TRACE(name);
+    auto done = t.make(dir_ / name, dir_ / (std::string("t-") + name), &digest);
+    EXPECT_EQ(done.ok(), std::string(name) != "bad.jpg");
+    EXPECT_EQ(digest, sha256_hex(read_file(dir_ / name).value()));
+    fs::remove(dir_ / (std::string("t-") + name + ".jpg"));
+  }
+  auto missing = t.make(dir_ / "nope.jpg", dir_ / "nope", &digest);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(digest, "");  // nothing read, nothing hashed
 }

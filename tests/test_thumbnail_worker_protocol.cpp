@@ -14,10 +14,15 @@ TEST(WorkerProtocol, RequestsSurviveAnyBytesInPaths) {
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->input, job.input);
   EXPECT_EQ(first->output_stem, job.output_stem);
+  EXPECT_EQ(first->hash, HashInput::no);
   auto second = take_request(wire);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->input, "b.png");
   EXPECT_TRUE(wire.empty());
+  std::string hashed = encode_request({"c.jpg", "out/c", HashInput::yes});
+  auto third = take_request(hashed);
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(third->hash, HashInput::yes);
 }
 
 TEST(WorkerProtocol, ResponsesCarryResultsAndErrors) {
@@ -41,6 +46,32 @@ TEST(WorkerProtocol, ResponsesCarryResultsAndErrors) {
   EXPECT_EQ(b->state, ThumbResult::State::failed);
   EXPECT_EQ(b->error.kind, ErrorKind::truncated);
   EXPECT_EQ(b->error.message, bad.error.message);
+  EXPECT_EQ(b->input_sha256, "");
+}
+
+// The worker's digest of the input it read comes back whole, after the output and message.
+TEST(WorkerProtocol, ResponsesCarryTheInputDigest) {
+  ThumbResult ok;
+  ok.state = ThumbResult::State::done;
+  ok.done = {"out/a.jpg", {128, 96}, {1600, 1200}, 4321, Decoder::libjpeg_turbo};
+  ok.input_sha256 = std::string(32, 'a') + std::string(32, '9');
+  ThumbResult bad;
+  bad.error = {ErrorKind::corrupt, "corrupt"};
+  bad.input_sha256 = std::string(64, '0');
+  std::string wire = encode_response(ok) + encode_response(bad);
+  auto a = take_response(wire);
+  auto b = take_response(wire);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->input_sha256, ok.input_sha256);
+  EXPECT_EQ(a->done.output, "out/a.jpg");
+  EXPECT_EQ(b->input_sha256, bad.input_sha256);
+  EXPECT_EQ(b->error.message, "corrupt");
+  EXPECT_TRUE(wire.empty());
+  // A digest of another length, or not lowercase hex, is a garbled worker.
+  for (std::string garbled : {std::string("R 1 0 0 0 0 0 0 0 0 0 0 3\nabc"),
+                              "R 1 0 0 0 0 0 0 0 0 0 0 64\n" + std::string(64, 'G')}) {
+    EXPECT_THROW(take_response(garbled), std::runtime_error) << garbled;
+  }
 }
 
 TEST(WorkerProtocol, MalformedInputThrows) {
@@ -51,10 +82,11 @@ TEST(WorkerProtocol, MalformedInputThrows) {
 // A header whose lengths add up past 2^64 must not wrap into a short payload (which then threw
 // std::out_of_range from substr, an error the pool did not expect from a garbled worker).
 TEST(WorkerProtocol, LengthsThatWouldWrapAreMalformed) {
-  for (std::string wire : {std::string("R 0 1 1 1 1 1 0 0 18446744073709551615 2 0\nab"),
-                           std::string("R 1 0 0 1 1 0 0 0 18446744073709551614 3 0\nabc"),
-                           std::string("J 18446744073709551615 1\nx"), std::string("J -1 2\nab"),
-                           std::string("R 1 0 0 1 1 0 0 0 99999999999 0 0\n")}) {
+  for (std::string wire :
+       {std::string("R 0 1 1 1 1 1 0 0 18446744073709551615 2 0 0\nab"),
+        std::string("R 1 0 0 1 1 0 0 0 18446744073709551614 3 0 0\nabc"),
+        std::string("J 18446744073709551615 1 0\nx"), std::string("J -1 2 0\nab"),
+        std::string("R 1 0 0 1 1 0 0 0 99999999999 0 0 0\n")}) {
     SCOPED_TRACE(wire);
     std::string buffer = wire;
     try {
@@ -72,11 +104,11 @@ TEST(WorkerProtocol, LengthsThatWouldWrapAreMalformed) {
 
 // A state, decoder or error kind that is none of ours is a garbled worker, not a value to cast.
 TEST(WorkerProtocol, UnknownStatesDecodersAndKindsAreMalformed) {
-  for (std::string wire :
-       {"R 7 1 1 1 1 1 0 0 0 0 0\n",
-        "R 2 1 1 1 1 1 0 0 0 0 0\n" /* skipped: never a worker's word */,
-        "R 0 1 1 1 1 1 9 0 0 0 0\n", "R 1 0 0 1 1 0 0 200 0 0 0\n", "R 0 1 1 1 1 1 0 0 0 0\n",
-        "R 0 1 1 1 1 1 0 0 0 0 0 0\n", "R 0 1 x 1 1 1 0 0 0 0 0\n", "R 0 1 1 1 1 1 0 0 0 0 0 \n"}) {
+  for (std::string wire : {"R 7 1 1 1 1 1 0 0 0 0 0 0\n",
+                           "R 2 1 1 1 1 1 0 0 0 0 0 0\n" /* skipped: never a worker's word */,
+                           "R 0 1 1 1 1 1 9 0 0 0 0 0\n", "R 1 0 0 1 1 0 0 200 0 0 0 0\n",
+                           "R 0 1 1 1 1 1 0 0 0 0 0\n", "R 0 1 1 1 1 1 0 0 0 0 0 0 0\n",
+                           "R 0 1 x 1 1 1 0 0 0 0 0 0\n", "R 0 1 1 1 1 1 0 0 0 0 0 0 \n"}) {
     SCOPED_TRACE(wire);
     try {
       take_response(wire);
@@ -84,7 +116,7 @@ TEST(WorkerProtocol, UnknownStatesDecodersAndKindsAreMalformed) {
     } catch (const std::runtime_error& e) {
       // Only the two headers with a field too few or too many are refused for their count.
       const bool count_case =
-          wire == "R 0 1 1 1 1 1 0 0 0 0\n" || wire == "R 0 1 1 1 1 1 0 0 0 0 0 0\n";
+          wire == "R 0 1 1 1 1 1 0 0 0 0 0\n" || wire == "R 0 1 1 1 1 1 0 0 0 0 0 0 0\n";
       EXPECT_EQ(std::string(e.what()).find("field count") != std::string::npos, count_case)
           << e.what();
     }

@@ -177,7 +177,11 @@ void ThumbsJob::plan_items(const std::vector<Found>& inputs) {
   for (const auto& [in, rel_dir] : inputs) {
     ThumbsItem item;
     item.key = input_key(in);
-    if (!seen.insert(item.key).second || our_outputs.contains(resolved(in))) continue;
+    // (resolved() is a readlink per path component: only asked when there is something to find)
+    if (!seen.insert(item.key).second ||
+        (!our_outputs.empty() && our_outputs.contains(resolved(in)))) {
+      continue;
+    }
     item.stamp = stamp_of(in);
     item.rel_dir = rel_dir;
     if (!rel_dir.empty() && !plain_relative(rel_dir)) {
@@ -187,7 +191,7 @@ void ThumbsJob::plan_items(const std::vector<Found>& inputs) {
     } else {
       item.rel_stem = names.claim(item.key, rel_dir, wanted_stem(in));
     }
-    item.job = {in, dir / item.rel_stem};
+    item.job = {in, dir / item.rel_stem, HashInput::yes};
     if (auto it = by_key.find(item.key); it != by_key.end()) item.previous = it->second;
     if (item.previous >= 0) {
       const ThumbsRow& row = previous_[item.previous];
@@ -226,7 +230,9 @@ ThumbsRow ThumbsJob::row_for(size_t i) const {
   ThumbsRow row;
   row.input = item.key;
   row.stamp = item.stamp;
-  row.input_sha256 = input_sha256_[i];
+  // Hashed by the worker from the bytes it decoded ("" when it could not read the file, or
+  // crashed first): the digest of exactly what was thumbnailed, and no second read.
+  row.input_sha256 = r.input_sha256;
   row.options = options_fingerprint(config_.options);
   row.status = r.state == ThumbResult::State::done ? "ok" : "failed";
   row.seconds = r.seconds;
@@ -292,7 +298,6 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
   StageTimer timer(stages_, "run");
   const size_t n = items_.size();
   results_.assign(n, ThumbResult{});
-  input_sha256_.assign(n, std::string());
   const auto skipped =
       std::count_if(items_.begin(), items_.end(), [](const auto& it) { return it.skip; });
   observer.start("thumbnails", n, static_cast<std::uint64_t>(skipped));
@@ -318,11 +323,6 @@ void ThumbsJob::run(const JobObserver& observer, std::stop_token stop) {
         failed.error = std::move(*refused);
         settle(i, std::move(failed), manifest, observer, space);
         continue;
-      }
-      // Hashed here, on the submitting thread, while the workers decode earlier images.
-      // (Not one the thumbnailer refuses unread for its size: hashing it would read it all.)
-      if (items_[i].stamp.bytes <= max_input_bytes(config_.options)) {
-        input_sha256_[i] = file_sha256(items_[i].job.input);
       }
       remove_old_output(i);
       std::lock_guard lock(*mutex_);

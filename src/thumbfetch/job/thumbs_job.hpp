@@ -99,7 +99,6 @@ class ThumbsJob {
   std::vector<ThumbsRow> previous_;
   std::vector<ThumbsItem> items_;
   std::vector<ThumbResult> results_;
-  std::vector<std::string> input_sha256_;
   Tally tally_;
   std::vector<StageTime> stages_;
   bool interrupted_ = false;

@@ -77,7 +77,8 @@ ThumbResult run_job(Thumbnailer& thumbnailer, const ThumbJob& job) {
   const auto start = std::chrono::steady_clock::now();
   ThumbResult result;
   try {
-    auto done = thumbnailer.make(job.input, job.output_stem);
+    auto done = thumbnailer.make(job.input, job.output_stem,
+                                 job.hash == HashInput::yes ? &result.input_sha256 : nullptr);
     if (done) {
       result.state = ThumbResult::State::done;
       result.done = std::move(done).value();

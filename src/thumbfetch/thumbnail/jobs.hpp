@@ -12,9 +12,13 @@
 
 namespace thumbfetch {
 
+// Whether the worker hashes the input (SHA-256 of the bytes it decodes, for a manifest).
+enum class HashInput { no, yes };
+
 struct ThumbJob {
   std::filesystem::path input;
   std::filesystem::path output_stem;  // output path without the extension
+  HashInput hash = HashInput::no;
 };
 
 struct ThumbResult {
@@ -23,6 +27,9 @@ struct ThumbResult {
   ThumbDone done;      // when done
   Error error;         // when failed
   double seconds = 0;  // wall time spent on this image
+  // HashInput::yes: SHA-256 (hex) of the input bytes the image was made from, computed from
+  // the bytes the decoder read (no second read); "" when the file could not be read.
+  std::string input_sha256;
 };
 
 enum class Recursive { no, yes };

@@ -137,13 +137,23 @@ std::uint64_t max_input_bytes(const ThumbOptions& options) {
 }
 
 Result<ThumbDone> Thumbnailer::make(const std::filesystem::path& input,
-                                    const std::filesystem::path& output_stem) {
-  auto data = read_file(input, max_input_bytes(options_));
+                                    const std::filesystem::path& output_stem,
+                                    std::string* input_sha256) {
+  // A buffer grown for an unusually large input is not kept for the images after it.
+  constexpr std::size_t kKeptInputBytes = std::size_t{16} << 20;
+  if (input_.size() > kKeptInputBytes) std::string().swap(input_);
+  if (input_sha256) input_sha256->clear();
+  auto data = read_file_into(input, max_input_bytes(options_), input_);
   if (!data) {
     Error e = data.error();
     if (e.kind == ErrorKind::too_large)
       e.message += " for an input (4 bytes per --max-pixels pixel)";
     return e;
+  }
+  if (input_sha256) {
+    sha_.reset();
+    sha_.update(*data);
+    *input_sha256 = sha_.hex_digest();
   }
   auto thumb = render(*data);
   if (!thumb) return thumb.error();

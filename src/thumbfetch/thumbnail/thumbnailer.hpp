@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "thumbfetch/thumbnail/options.hpp"
 #include "thumbfetch/thumbnail/turbojpeg.hpp"
 #include "thumbfetch/util/error.hpp"
+#include "thumbfetch/util/sha256.hpp"
 
 namespace thumbfetch {
 
@@ -38,14 +40,20 @@ class Thumbnailer {
 
   // Reads `input`, renders it and writes `output_stem` + the format's extension atomically.
   // (With --format auto the extension is known only once the image is decoded.)
+  // `input_sha256`, when given, receives the SHA-256 (hex) of the bytes read, whatever becomes
+  // of the image after that, or "" when the file could not be read: the manifest's digest of
+  // exactly what was thumbnailed, without reading the file a second time.
   Result<ThumbDone> make(const std::filesystem::path& input,
-                         const std::filesystem::path& output_stem);
+                         const std::filesystem::path& output_stem,
+                         std::string* input_sha256 = nullptr);
 
   const ThumbOptions& options() const { return options_; }
 
  private:
   ThumbOptions options_;
   TurboJpeg jpeg_;
+  std::string input_;  // the input's bytes, reused from image to image (read_file_into)
+  Sha256 sha_;
 };
 
 // The most bytes an input may have: 4 per pixel that --max-pixels allows (an 8-bit RGBA image

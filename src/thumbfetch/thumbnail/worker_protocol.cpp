@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -75,6 +76,13 @@ std::optional<std::pair<std::string, std::string>> take_message(std::string& buf
   return std::make_pair(std::move(header), std::move(payload));
 }
 
+constexpr long long kSha256HexLength = 64;
+
+bool is_lower_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 bool known(ThumbResult::State state) {
   // A worker only ever answers done or failed; skipped is the parent's own word.
   return state == ThumbResult::State::done || state == ThumbResult::State::failed;
@@ -102,36 +110,41 @@ Enum enum_field(std::string_view header, long long value) {
 
 std::string encode_request(const ThumbJob& job) {
   const std::string in = job.input.string(), stem = job.output_stem.string();
-  return fmt::format("J {} {}\n", in.size(), stem.size()) + in + stem;
+  return fmt::format("J {} {} {}\n", in.size(), stem.size(), job.hash == HashInput::yes ? 1 : 0) +
+         in + stem;
 }
 
 std::string encode_response(const ThumbResult& r) {
   const std::string out = r.done.output.string();
-  return fmt::format("R {} {} {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state),
+  return fmt::format("R {} {} {} {} {} {} {} {} {} {} {} {}\n", static_cast<int>(r.state),
                      r.done.size.width, r.done.size.height, r.done.source.width,
                      r.done.source.height, r.done.bytes, static_cast<int>(r.done.decoder),
                      static_cast<int>(r.error.kind), out.size(), r.error.message.size(),
-                     static_cast<long long>(r.seconds * 1e6)) +
-         out + r.error.message;
+                     static_cast<long long>(r.seconds * 1e6), r.input_sha256.size()) +
+         out + r.error.message + r.input_sha256;
 }
 
 std::optional<ThumbJob> take_request(std::string& buffer) {
   std::size_t in_len = 0, stem_len = 0;
+  HashInput hash = HashInput::no;
   auto message = take_message(buffer, 'J', [&](std::string_view header) {
-    const auto n = header_numbers(header, 'J', 2);
+    const auto n = header_numbers(header, 'J', 3);
     in_len = field_length(header, n[0]);
     stem_len = field_length(header, n[1]);
+    if (n[2] > 1) malformed(header, "hash");
+    hash = n[2] == 1 ? HashInput::yes : HashInput::no;
     return in_len + stem_len;
   });
   if (!message) return std::nullopt;
-  return ThumbJob{message->second.substr(0, in_len), message->second.substr(in_len, stem_len)};
+  return ThumbJob{message->second.substr(0, in_len), message->second.substr(in_len, stem_len),
+                  hash};
 }
 
 std::optional<ThumbResult> take_response(std::string& buffer) {
   ThumbResult r;
-  std::size_t out_len = 0, msg_len = 0;
+  std::size_t out_len = 0, msg_len = 0, sha_len = 0;
   auto message = take_message(buffer, 'R', [&](std::string_view header) {
-    const auto n = header_numbers(header, 'R', 11);
+    const auto n = header_numbers(header, 'R', 12);
     r.state = enum_field<ThumbResult::State>(header, n[0]);
     constexpr long long kIntMax = std::numeric_limits<int>::max();
     if (n[1] > kIntMax || n[2] > kIntMax || n[3] > kIntMax || n[4] > kIntMax) {
@@ -145,11 +158,15 @@ std::optional<ThumbResult> take_response(std::string& buffer) {
     out_len = field_length(header, n[8]);
     msg_len = field_length(header, n[9]);
     r.seconds = static_cast<double>(n[10]) / 1e6;
-    return out_len + msg_len;
+    if (n[11] != 0 && n[11] != kSha256HexLength) malformed(header, "digest length");
+    sha_len = static_cast<std::size_t>(n[11]);
+    return out_len + msg_len + sha_len;
   });
   if (!message) return std::nullopt;
   r.done.output = message->second.substr(0, out_len);
   r.error.message = message->second.substr(out_len, msg_len);
+  r.input_sha256 = message->second.substr(out_len + msg_len, sha_len);
+  if (!is_lower_hex(r.input_sha256)) malformed(message->first, "digest");
   return r;
 }
 

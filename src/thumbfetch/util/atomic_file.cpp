@@ -164,7 +164,8 @@ Result<UniqueFd> open_regular_file(const fs::path& path, std::uint64_t* size) {
   return fd;
 }
 
-Result<std::string> read_file(const fs::path& path, std::uint64_t max_bytes) {
+Result<std::string_view> read_file_into(const fs::path& path, std::uint64_t max_bytes,
+                                        std::string& buffer) {
   std::uint64_t size = 0;
   auto fd = open_regular_file(path, &size);
   if (!fd) return fd.error();
@@ -172,17 +173,25 @@ Result<std::string> read_file(const fs::path& path, std::uint64_t max_bytes) {
     return make_error(ErrorKind::too_large,
                       fmt::format("{} bytes, more than the {} allowed", size, max_bytes));
   }
-  std::string data;
-  data.resize(static_cast<size_t>(size));
+  // Grown, never shrunk: a reused buffer is zeroed only where it grows.
+  if (buffer.size() < size) buffer.resize(static_cast<size_t>(size));
   size_t got = 0;
-  while (got < data.size()) {
-    ssize_t n = ::read(fd->get(), data.data() + got, data.size() - got);
+  while (got < size) {
+    ssize_t n = ::read(fd->get(), buffer.data() + got, static_cast<size_t>(size) - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(ErrorKind::io, fmt::format("cannot read: {}", errno_text(errno)));
     if (n == 0) break;  // the file shrank under us: keep what is there
     got += static_cast<size_t>(n);
   }
-  data.resize(got);  // a file that grows under us is read up to its size when opened
+  // A file that grows under us is read up to its size when opened.
+  return std::string_view(buffer.data(), got);
+}
+
+Result<std::string> read_file(const fs::path& path, std::uint64_t max_bytes) {
+  std::string data;
+  auto read = read_file_into(path, max_bytes, data);
+  if (!read) return read.error();
+  data.resize(read->size());
   return data;
 }
 

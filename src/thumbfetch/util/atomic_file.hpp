@@ -63,6 +63,11 @@ Result<UniqueFd> open_regular_file(const std::filesystem::path& path,
 Result<std::string> read_file(const std::filesystem::path& path,
                               std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max());
 
+// read_file into a caller's buffer, reused from file to file (a worker's): the bytes read, a
+// view into `buffer`, which is grown when too small and never shrunk or zeroed again.
+Result<std::string_view> read_file_into(const std::filesystem::path& path, std::uint64_t max_bytes,
+                                        std::string& buffer);
+
 // Removes temp files that a killed run left in `dir`: those whose writer process no longer
 // exists (and old-style names with no process id). Returns how many.
 int remove_stale_temp_files(const std::filesystem::path& dir);
