@@ -33,7 +33,7 @@ fi
 # The concurrency tests, the ones TSan can say something about: the thumbnail pool and its
 # strategies, per-image isolation across workers, the download strategies against a real
 # server, the streamed pipeline (run), the Imgur collector and the server under load.
-TSAN_TESTS='ThumbPool|ThumbnailIsolation|FetchServer|CliRun|SourceImgur|ServeConcurrency|ServeImageServer\.'
+TSAN_TESTS='ThumbPool|ThumbnailIsolation|FetchServer|FetchScale|CliRun|SourceImgur|ServeConcurrency|ServeImageServer\.'
 CTEST_ARGS=()
 if [ -n "${SANITIZE:-}" ]; then
   # Each sanitizer in its own build folder, asserts on (Debug; cmake/Warnings.cmake adds -O1).
