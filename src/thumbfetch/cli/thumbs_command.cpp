@@ -100,9 +100,9 @@ int run_thumbs(const CLI::App& cmd, const ThumbsArgs& args, const std::string& c
     const int attempted = tally.ok + tally.failed;
     // With --json - the JSON alone goes to standard output.
     fmt::print(args.json_report == "-" ? stderr : stdout,
-               "{} in {:.2f} s ({:.0f} images/s, {} x{}, cpu {:.2f} s)\n", tally.summary(),
+               "{} in {:.2f} s ({:.0f} images/s, {} x{}, cpu {:.2f} s{})\n", tally.summary(),
                time.wall, time.wall > 0 ? attempted / time.wall : 0.0, job.strategy_name(),
-               job.workers(), time.cpu());
+               job.workers(), time.cpu(), peak_rss_note(static_cast<size_t>(tally.total())));
   }
   if (!args.json_report.empty()) write_json(args.json_report, thumbs_json_report(job));
   if (job.out_of_space()) {

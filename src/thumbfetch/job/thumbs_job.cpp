@@ -17,6 +17,7 @@
 #include "thumbfetch/util/json_bytes.hpp"
 #include "thumbfetch/util/jsonl_file.hpp"
 #include "thumbfetch/util/sha256.hpp"
+#include "thumbfetch/util/stopwatch.hpp"
 
 namespace thumbfetch {
 
@@ -405,6 +406,7 @@ std::string thumbs_json_report(const ThumbsJob& job) {
                                    {"wall_seconds", std::round(t.wall * 1e4) / 1e4},
                                    {"user_seconds", std::round(t.user * 1e4) / 1e4},
                                    {"system_seconds", std::round(t.system * 1e4) / 1e4},
+                                   {"peak_rss_bytes", peak_rss_bytes()},
                                    {"stages", stages},
                                    {"items", items}};
   return report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
