@@ -143,6 +143,20 @@ TEST(CliShard, ARequeuedDoneShardAndAnEmptyShardDoNothing) {
   EXPECT_FALSE(fs::exists(s.tmp / "out" / "parts" / "0-of-4"));
 }
 
+// A list shorter in bytes than N: the shards whose range is empty at the start of the list once
+// read the whole list (an empty range [0, 0) was taken for "to the end"): 3 of 64 fetched it.
+TEST(CliShard, MoreShardsThanBytesFetchTheOneUrlOnce) {
+  Served s(small_images(1));
+  const std::string out = (s.tmp / "out").string();
+  for (int k = 0; k < 64; ++k) {
+    auto r = run_thumbfetch(
+        {"fetch", "--urls", s.list(), "-o", out, "--shard", fmt::format("{}/64", k), "-q"});
+    ASSERT_EQ(r.exit_code, 0) << k << ": " << r.err;
+  }
+  EXPECT_EQ(s.server.stats().get_count("/img/" + s.server.image_names()[0]), 1u);
+  EXPECT_EQ(run_thumbfetch({"status", out}).exit_code, 0);
+}
+
 TEST(CliShard, FetchShardsMergeWithTheirFilesFromTheTop) {
   Served s(small_images(6));
   const std::string out = (s.tmp / "out").string();

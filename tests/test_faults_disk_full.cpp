@@ -3,6 +3,7 @@
 // temp file and no partial file under a final name, keep a manifest that agrees with the folder,
 // and finish the job when run again once there is room. Mounting needs root: skipped otherwise.
 #include <gtest/gtest.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cctype>
@@ -106,6 +107,39 @@ TEST_F(DiskFull, FetchStopsOnceAndResumes) {
         },
         kManifestName, "url", "bytes");
   }
+}
+
+// The disk fills up just as a download lands, before its manifest row is appended: for each
+// amount of room around one image's size, every final file the run leaves has its ok row (held
+// and written by the final rewrite), and the run stops as for a download's full disk. A file
+// with no row would be a stranger's to the next run.
+TEST_F(DiskFull, AFileThatLandsAsTheDiskFillsKeepsItsManifestRow) {
+  const std::string name = server_->image_names()[0];
+  std::ofstream(tmp_ / "one.txt") << server_->base_url() << "/img/" << name << "\n";
+  constexpr std::uint64_t kPage = 4096;
+  const std::uint64_t pages = (server_->image_bytes(name).size() + kPage - 1) / kPage;
+  const fs::path out = disk_->path() / "out", filler = disk_->path() / "filler";
+  int landed_as_it_filled = 0;
+  for (std::uint64_t room = pages; room <= pages + 5; ++room) {
+    SCOPED_TRACE(room);
+    fs::remove_all(out);
+    fs::remove(filler);
+    struct statvfs st {};
+    ASSERT_EQ(::statvfs(disk_->path().c_str(), &st), 0);
+    ASSERT_GT(st.f_bavail, room);
+    {
+      std::ofstream fill(filler, std::ios::binary);
+      const std::string page(kPage, 'x');
+      for (std::uint64_t i = 0; i < st.f_bavail - room; ++i) fill.write(page.data(), kPage);
+    }
+    const CommandResult r = run_thumbfetch({"fetch", "--urls", (tmp_ / "one.txt").string(), "-o",
+                                            out.string(), "--strategy", "serial"});
+    const FolderState state = folder_state(out);
+    EXPECT_TRUE(state.temp_files.empty());
+    EXPECT_EQ(ok_rows(out / kManifestName, "url", "bytes"), sizes(state)) << r.err;
+    if (!state.files.empty() && r.exit_code == 1) ++landed_as_it_filled;
+  }
+  EXPECT_GT(landed_as_it_filled, 0) << "the disk never filled up just after a download";
 }
 
 TEST_F(DiskFull, ThumbsStopsOnceAndResumesEveryStrategy) {

@@ -2,16 +2,21 @@
 // resume through the manifest index (manifest.hpp) without the rows held, the names of a folder
 // kept on resume, and memory flat in the length of the list.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "thumbfetch/cli/cli.hpp"
 #include "thumbfetch/fetch/manifest.hpp"
 #include "thumbfetch/job/fetch_job.hpp"
+#include "thumbfetch/job/plan_spool.hpp"
+#include "thumbfetch/job/setup_error.hpp"
 #include "thumbfetch/serve/image_server.hpp"
 
 using namespace thumbfetch;
@@ -53,6 +58,18 @@ std::uint64_t resident_bytes() {
   std::uint64_t size = 0, resident = 0;
   in >> size >> resident;
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// The descriptor this process holds on an unlinked file it made in `dir` (a plan file), or -1.
+int unlinked_fd_in(const fs::path& dir) {
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::string target = fs::read_symlink(e.path(), ec).string();
+    if (!ec && target.starts_with(dir.string()) && target.ends_with("(deleted)")) {
+      return std::stoi(e.path().filename().string());
+    }
+  }
+  return -1;
 }
 
 TEST(FetchStream, RefusedLinesBeforeGoodOnesAreEachReportedInTheirPlace) {
@@ -174,6 +191,108 @@ TEST(FetchStream, ManifestIndexFindsTheLatestRowOfEachUrl) {
   ASSERT_TRUE(line);
   EXPECT_NE(line->find("b.jpg"), std::string_view::npos);
   EXPECT_FALSE(lines.line(a->second + 1000));
+}
+
+// A plan file cut short under the run (a failing disk): reading it says so, rather than end the
+// list early with URLs never reported.
+TEST(FetchStream, APlanFileCutShortIsAnErrorNotTheEndOfTheList) {
+  TempDir tmp;
+  PlanSpool spool(tmp.path());
+  constexpr int kItems = 1000;
+  for (int i = 0; i < kItems; ++i) {
+    PlannedItem item;
+    item.index = static_cast<std::uint64_t>(i);
+    item.url = "http://h/" + std::to_string(i) + ".jpg";
+    item.stem = std::to_string(i);
+    spool.write(item);
+  }
+  spool.rewind();
+  const int fd = unlinked_fd_in(tmp.path());
+  ASSERT_GE(fd, 0);
+  struct stat st {};
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  ASSERT_EQ(::ftruncate(fd, st.st_size / 2), 0);
+  int read = 0;
+  EXPECT_THROW(
+      {
+        while (spool.read()) ++read;
+      },
+      std::runtime_error);
+  EXPECT_GT(read, 0);
+  EXPECT_LT(read, kItems);
+}
+
+// Rows the commit cannot read back (the file was cut under the run): the manifest is left as
+// appended, valid rows a resume reads, rather than replaced by a shorter one; commit says so.
+TEST(FetchStream, ACommitThatCannotReadARowBackKeepsTheManifestAsAppended) {
+  ImageServer s(small_corpus(4));
+  s.start_in_thread();
+  TempDir tmp;
+  std::vector<std::string> urls;
+  for (const auto& n : s.image_names()) urls.push_back(s.base_url() + "/img/" + n);
+  FetchConfig config;
+  config.source.urls_file = write_lines(tmp / "urls.txt", urls).string();
+  config.out_dir = tmp / "out";
+  config.strategy = FetchStrategyKind::serial;
+  FetchJob job = FetchJob::plan(std::move(config), {});
+  job.run({}, {});
+  ASSERT_EQ(job.tally().ok, 4);
+  const fs::path manifest = tmp / "out" / kManifestName;
+  fs::resize_file(manifest, fs::file_size(manifest) - 10);  // the last row torn
+  const std::string cut = slurp(manifest);
+  const Status committed = job.commit();
+  ASSERT_FALSE(committed.ok()) << "a row was dropped without a word";
+  EXPECT_NE(committed.error().message.find("could not be read back"), std::string::npos)
+      << committed.error().message;
+  EXPECT_EQ(slurp(manifest), cut) << "replaced by a shorter manifest";
+  EXPECT_EQ(load_manifest(tmp / "out").size(), 3u);
+}
+
+// Lines read back by offset in any order, short and long (past the first small window, past a
+// whole read), the same as the file's; a torn last line and an offset past the end are none.
+TEST(FetchStream, LinesAtReadsEachLineInAnyOrder) {
+  TempDir tmp;
+  std::vector<std::string> lines;
+  std::vector<std::uint64_t> offsets;
+  std::string text;
+  for (int i = 0; i < 3000; ++i) {
+    const size_t length = i % 500 == 7 ? (3u << 20) : i % 50 == 3 ? 10'000 : 40 + i % 300;
+    lines.push_back(std::string(length, static_cast<char>('a' + i % 26)) + std::to_string(i));
+    offsets.push_back(text.size());
+    text += lines.back() + "\n";
+  }
+  { std::ofstream(tmp / "rows.jsonl", std::ios::binary) << text << "torn"; }
+  std::vector<size_t> order(lines.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<size_t> shuffled = order;
+  std::mt19937 rng(3);
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  for (const auto& sequence : {order, shuffled}) {
+    LinesAt at(tmp / "rows.jsonl");
+    for (size_t i : sequence) {
+      auto line = at.line(offsets[i]);
+      ASSERT_TRUE(line) << i;
+      ASSERT_EQ(*line, lines[i]) << i;
+    }
+    EXPECT_FALSE(at.line(text.size()));  // the torn last line
+    EXPECT_FALSE(at.line(text.size() + 100));
+  }
+}
+
+// Ctrl-C while a long list is planned answers within a few thousand lines (StoppedBeforeWork:
+// exit 130), not once the whole list is read.
+TEST(FetchStream, AStopWhilePlanningALongListEndsThePlan) {
+  TempDir tmp;
+  {
+    std::ofstream out(tmp / "urls.txt");
+    for (int i = 0; i < 50'000; ++i) out << "http://127.0.0.1:9/p/" << i << ".jpg\n";
+  }
+  FetchConfig config;
+  config.source.urls_file = (tmp / "urls.txt").string();
+  config.out_dir = tmp / "out";
+  std::stop_source stop;
+  stop.request_stop();
+  EXPECT_THROW(FetchJob::plan(std::move(config), {}, stop.get_token()), StoppedBeforeWork);
 }
 
 // The plan of a long list holds a few dozen bytes per URL, not the URLs: a generous bound (it

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <random>
@@ -102,6 +103,46 @@ TEST(JobShard, EachUrlLandsInExactlyOneShard) {
     EXPECT_EQ(seen.size(), 97u) << "N=" << n;
     for (const auto& [url, times] : seen) EXPECT_EQ(times, 1) << url << " N=" << n;
   }
+}
+
+// More shards than bytes: most ranges are empty, [0, 0) among them, and an empty range is no
+// line at all (it once read as "to the end of the file": a 25-byte list fetched in 3 shards).
+TEST(JobShard, MoreShardsThanBytesGiveEachUrlToExactlyOneShard) {
+  TempDir tmp;
+  for (const std::string& text :
+       {std::string("http://127.0.0.1/a.jpg\n"), std::string("http://h/1\nhttp://h/2\n")}) {
+    write_text(tmp / "list.txt", text);
+    for (int n : {64, 1000}) {
+      std::map<std::string, int> seen;
+      int busy = 0;
+      for (int k = 0; k < n; ++k) {
+        const fs::path root = tmp / ("out" + std::to_string(n) + "-" + std::to_string(text.size()));
+        ShardTask task = ShardTask::begin(tmp / "list.txt", root, {k, n});
+        const std::vector<std::string> urls = collect_links(task.source(), {}, {}, nullptr).urls;
+        for (const std::string& url : urls) ++seen[url];
+        EXPECT_EQ(task.empty(), urls.empty()) << "shard " << k << " of " << n;
+        if (!task.empty()) ++busy;
+      }
+      EXPECT_EQ(busy, static_cast<int>(seen.size())) << "N=" << n;
+      EXPECT_EQ(seen.size(), static_cast<size_t>(std::count(text.begin(), text.end(), '\n')))
+          << "N=" << n;
+      for (const auto& [url, times] : seen) EXPECT_EQ(times, 1) << url << " N=" << n;
+    }
+  }
+}
+
+// A list cut short after the shard took its range: the job's read says so, it does not end
+// the shard early (which would then be marked DONE with lines never seen).
+TEST(JobShard, AListCutShortUnderAShardIsAnErrorNotItsEnd) {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "http://h/" + std::to_string(i) + ".jpg\n";
+  write_text(tmp / "list.txt", text);
+  ShardTask task = ShardTask::begin(tmp / "list.txt", tmp / "out", {1, 2});
+  ASSERT_GT(task.range().begin, 0u);
+  fs::resize_file(tmp / "list.txt",
+                  task.range().begin + (task.range().end - task.range().begin) / 2);
+  EXPECT_THROW(collect_links(task.source(), {}, {}, nullptr), SetupError);
 }
 
 TEST(JobShard, ParsesSpecsAndSchedulerEnvironments) {

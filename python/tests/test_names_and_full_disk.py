@@ -114,6 +114,26 @@ def test_fetch_on_a_full_disk_raise_enospc_and_name_not_started_rows(server, tmp
         assert (frame["status"] != "failed").all()  # a full disk is no item's failure
 
 
+def test_fetch_stopped_by_a_full_disk_still_reports_its_resumed_rows(server, tmp_path):
+    # Items an earlier run finished, after the point where the disk fills: the stopped run never
+    # reaches them, yet their files are there; rows and summary both say "skipped".
+    links = server.links()
+    with small_disk() as disk:
+        out = os.path.join(disk, "images")
+        thumbfetch.fetch(links[-2:], out, progress=False)
+        first = thumbfetch.fetch(links[:1], tmp_path / "probe", progress=False)
+        leave_room_for(disk, 3 * int(first.loc[0, "bytes"]))
+        with pytest.raises(OSError) as caught:
+            thumbfetch.fetch(links, out, jobs=1, progress=False)
+        assert caught.value.errno == errno.ENOSPC
+        frame = caught.value.result
+        summary = frame.attrs["summary"]
+        resumed = frame[frame["url"].isin(links[-2:])]
+        assert list(resumed["status"]) == ["skipped", "skipped"]
+        assert summary["skipped"] == (frame["status"] == "skipped").sum() == 2
+        check_not_started_rows(frame, summary)
+
+
 def test_run_on_a_full_disk_raise_enospc_and_name_not_started_rows(server, tmp_path):
     links = server.links()
     with small_disk() as disk:

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -130,40 +131,69 @@ std::vector<ManifestRow> load_manifest(const fs::path& dir) {
 }
 
 namespace {
-constexpr size_t kBuffer = 1 << 20;
+constexpr size_t kFirstRead = 4 << 10;    // a row or a dozen
+constexpr size_t kLongestRead = 1 << 20;  // reads of a forward sweep grow up to this
 constexpr std::uint64_t kStepBack = 256 << 10;
+constexpr std::uint64_t kNear = 64 << 10;  // a little past the buffer: still a forward sweep
 }  // namespace
 
-LinesAt::LinesAt(const fs::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+LinesAt::LinesAt(const fs::path& path)
+    : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), next_read_(kFirstRead) {}
 
 std::optional<std::string_view> LinesAt::line(std::uint64_t offset) {
   if (!fd_.valid()) return std::nullopt;
-  if (offset < start_ || offset >= start_ + buffer_.size()) {
-    // Rows come back nearly in the order they were appended (a window of transfers settles out
-    // of order), so the buffer starts a little before the row asked for: a step back is then
-    // served from it rather than read again.
-    buffer_.clear();
-    start_ = offset - std::min<std::uint64_t>(offset, kStepBack);
+  // Rows come back nearly in the order they were appended (a window of transfers settles out of
+  // order): the buffer slides on with the offsets asked for, keeping a little behind them so
+  // that a step back is served from it. Anything else starts a small window at the offset.
+  if (offset < start_ || offset > start_ + size_ + kNear) {
+    size_ = 0;
+    start_ = offset;
+    next_read_ = kFirstRead;
     at_end_ = false;
   }
+  if (offset >= start_ + size_) at_end_ = false;  // past what was read: the file may have grown
   for (;;) {
-    if (offset >= start_ && offset < start_ + buffer_.size()) {
+    if (offset >= start_ && offset < start_ + size_) {
       const size_t from = offset - start_;
-      const size_t end = buffer_.find('\n', from);
-      if (end != std::string::npos) return std::string_view(buffer_).substr(from, end - from);
+      const char* begin = data_.get() + from;
+      if (const void* nl = std::memchr(begin, '\n', size_ - from)) {
+        return std::string_view(begin, static_cast<size_t>(static_cast<const char*>(nl) - begin));
+      }
     }
-    if (at_end_) return std::nullopt;   // past the end, or a last line with no newline (torn)
-    if (offset - start_ > kStepBack) {  // the buffer slides on: what is far behind goes
-      const size_t drop = offset - start_ - kStepBack;
-      buffer_.erase(0, drop);
-      start_ += drop;
-    }
-    const size_t had = buffer_.size();  // more of the file after what the buffer has
-    buffer_.resize(had + kBuffer);
-    const ssize_t n = ::pread(fd_.get(), buffer_.data() + had, kBuffer, start_ + had);
-    buffer_.resize(had + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    at_end_ = n < static_cast<ssize_t>(kBuffer);
+    if (at_end_) return std::nullopt;  // past the end, or a last line with no newline (torn)
+    keep_from(offset);
+    if (!read_more()) return std::nullopt;
   }
+}
+
+// What is far behind `offset` goes (the buffer slides on).
+void LinesAt::keep_from(std::uint64_t offset) {
+  if (offset - start_ <= kStepBack) return;
+  const size_t drop =
+      static_cast<size_t>(std::min<std::uint64_t>(offset - start_ - kStepBack, size_));
+  std::memmove(data_.get(), data_.get() + drop, size_ - drop);
+  size_ -= drop;
+  start_ += drop;
+}
+
+// The next bytes of the file after the buffer; false on a read error.
+bool LinesAt::read_more() {
+  if (size_ + next_read_ > capacity_) {
+    const size_t capacity = std::max(size_ + next_read_, capacity_ * 2);
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+  ssize_t n = -1;
+  do {
+    n = ::pread(fd_.get(), data_.get() + size_, next_read_, static_cast<off_t>(start_ + size_));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return false;
+  at_end_ = static_cast<size_t>(n) < next_read_;
+  size_ += static_cast<size_t>(n);
+  next_read_ = std::min(next_read_ * 2, kLongestRead);
+  return true;
 }
 
 namespace {
@@ -193,17 +223,18 @@ ManifestIndex::ManifestIndex(const fs::path& dir)
   keep_latest();
 }
 
-// One entry per URL, its last row: URLs that share a hash are told apart by reading them.
+// One entry per URL, its last row: URLs that share a hash are told apart by reading them. Sorted
+// by key then offset (file order within a key) and compacted in place: no second array.
 void ManifestIndex::keep_latest() {
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const Entry& a, const Entry& b) { return a.key < b.key; });
-  std::vector<Entry> kept;
-  kept.reserve(entries_.size());
+  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+    return a.key != b.key ? a.key < b.key : a.offset < b.offset;
+  });
+  size_t out = 0;
   for (size_t i = 0; i < entries_.size();) {
     size_t end = i + 1;
     while (end < entries_.size() && entries_[end].key == entries_[i].key) ++end;
     if (end - i == 1) {
-      kept.push_back(entries_[i]);
+      entries_[out++] = entries_[i];
     } else {  // rows of one URL appended by runs that stopped, or a rare shared hash
       std::vector<std::pair<std::string, Entry>> last;  // per URL, in file order
       for (size_t k = i; k < end; ++k) {
@@ -217,11 +248,11 @@ void ManifestIndex::keep_latest() {
         else
           last.emplace_back(row->url, entries_[k]);
       }
-      for (const auto& p : last) kept.push_back(p.second);
+      for (const auto& p : last) entries_[out++] = p.second;  // out <= i: nothing unread
     }
     i = end;
   }
-  entries_ = std::move(kept);
+  entries_.resize(out);
 }
 
 void ManifestIndex::for_each(const std::function<void(const ManifestRow&, std::uint64_t)>& f) {

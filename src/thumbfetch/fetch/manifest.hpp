@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,8 +53,9 @@ std::optional<ManifestRow> parse_manifest_row(std::string_view line);
 // lines that do not parse (a torn last line) are skipped.
 std::vector<ManifestRow> load_manifest(const std::filesystem::path& dir);
 
-// Lines of a file read back by their offsets, through one buffer (offsets read in about
-// ascending order cost one read(2) per MiB).
+// Lines of a file read back by their offsets, through one buffer: offsets read in about
+// ascending order cost one read(2) per MiB once under way; one far from the last costs a read
+// of a few KiB (a window grown until it holds the line's newline).
 class LinesAt {
  public:
   explicit LinesAt(const std::filesystem::path& path);
@@ -63,10 +65,15 @@ class LinesAt {
   std::optional<std::string_view> line(std::uint64_t offset);
 
  private:
+  bool read_more();
+  void keep_from(std::uint64_t offset);
+
   UniqueFd fd_;
-  std::string buffer_;
-  std::uint64_t start_ = 0;  // the file offset of buffer_[0]
-  bool at_end_ = false;      // buffer_ reaches the end of the file
+  std::unique_ptr<char[]> data_;  // not zero-filled: only what was read is looked at
+  size_t capacity_ = 0, size_ = 0;
+  size_t next_read_ = 0;     // bytes asked of the next read(2): doubled while reads go on
+  std::uint64_t start_ = 0;  // the file offset of data_[0]
+  bool at_end_ = false;      // data_ reaches the end of the file
 };
 
 // Resume without holding the manifest: the latest row per URL found by a hash of the URL and
@@ -103,7 +110,10 @@ class ManifestWriter {
  public:
   explicit ManifestWriter(const std::filesystem::path& dir) : file_(dir / kManifestName) {}
   // The row's offset in the file, or -1 when it could not be written.
-  std::int64_t append(const ManifestRow& row) { return file_.append(row.to_json_line()); }
+  std::int64_t append(const ManifestRow& row) { return append_line(row.to_json_line()); }
+  std::int64_t append_line(std::string_view line) { return file_.append(line); }
+  // The errno of the last append that failed (ENOSPC, EDQUOT: a full disk), 0 when none has.
+  int append_errno() const { return file_.append_errno(); }
   using RowSink = std::function<void(const ManifestRow&)>;
   Status rewrite(const std::function<void(const RowSink&)>& produce) {
     return file_.rewrite([&](const JsonlFile::LineSink& line) {
@@ -113,6 +123,10 @@ class ManifestWriter {
   // The same, with rows as the lines they already are.
   Status rewrite_lines(const std::function<void(const JsonlFile::LineSink&)>& produce) {
     return file_.rewrite(produce);
+  }
+  // The same; an error from `produce` keeps the file as it was (JsonlFile::rewrite_checked).
+  Status rewrite_lines_checked(const std::function<Status(const JsonlFile::LineSink&)>& produce) {
+    return file_.rewrite_checked(produce);
   }
 
  private:

@@ -1,5 +1,8 @@
 #include "thumbfetch/job/fetch_job.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <exception>
 #include <mutex>
 #include <unordered_map>
 
@@ -19,13 +22,13 @@ FetchJob FetchJob::plan(FetchConfig config, const JobObserver& observer, std::st
   LinkStreamInFolder got = open_links_into(config.source, config.policy, config.out_dir,
                                            config.command, config.wait, observer, stop);
   FetchJob job(std::move(config), std::move(got.folder), std::move(got.links));
-  job.plan_items();
+  job.plan_items(stop);
   timer.stop();
   job.stages_ = std::move(stages);
   return job;
 }
 
-void FetchJob::plan_items() {
+void FetchJob::plan_items(const std::stop_token& stop) {
   const fs::path& dir = folder_.path();
   spool_ = PlanSpool(dir);
   ManifestIndex previous(dir);
@@ -35,7 +38,13 @@ void FetchJob::plan_items() {
       names.note_owner(row.url, row.file);
     }
   });
-  while (std::optional<LinkStream::Entry> entry = links_.next()) {
+  // A list of millions takes a while to plan: Ctrl-C answers within a few thousand lines.
+  constexpr size_t kStopCheck = 4096;
+  for (size_t n = 1; std::optional<LinkStream::Entry> entry = links_.next(); ++n) {
+    if (n % kStopCheck == 0 && stop.stop_requested()) {
+      throw StoppedBeforeWork(
+          fmt::format("interrupted while planning the run into {}", dir.string()));
+    }
     plan_item(std::move(*entry), previous, names);
   }
   others_ = previous.untaken();
@@ -110,7 +119,7 @@ class FetchJob::Feed final : public FetchFeed {
 
   std::optional<FetchItem> next() override {
     std::lock_guard lock(mutex_);
-    while (std::optional<PlannedItem> item = job_.spool_.read()) {
+    while (std::optional<PlannedItem> item = read()) {
       if (item->refused) {
         report_refused(observer_, job_.tally_, item->invalid);
       } else if (item->skip) {
@@ -124,15 +133,43 @@ class FetchJob::Feed final : public FetchFeed {
     return std::nullopt;
   }
 
+  // After the strategy: what it never took (the run was stopped) is counted, refused lines and
+  // resumed items reported as if reached (a resumed item's file is there whatever the stop).
+  void settle_rest() {
+    std::lock_guard lock(mutex_);
+    for (size_t k = 0; k < taken_.size(); ++k) job_.tally_.add_failure(ErrorKind::cancelled);
+    while (std::optional<PlannedItem> item = read()) {
+      if (item->refused) {
+        report_refused(observer_, job_.tally_, item->invalid);
+      } else if (item->skip) {
+        resume(*item);
+      } else {
+        job_.tally_.add_failure(ErrorKind::cancelled);
+      }
+    }
+  }
+
+  // A plan file that could not be read back ends the feed (the strategy may call from any of
+  // its threads, so nothing is thrown there); run() rethrows it.
+  std::exception_ptr error() const { return error_; }
+
   // The items the plan fetches: what is left when the strategy starts, the time it asks.
   std::optional<size_t> size_hint() const override { return job_.to_fetch(); }
 
   // The planned item the strategy numbered `k`, forgotten. Under the mutex.
   PlannedItem settle(size_t k) { return std::move(taken_.extract(k).mapped()); }
-  // Taken by the strategy but never settled (the run was stopped).
-  size_t unsettled() const { return taken_.size(); }
 
  private:
+  std::optional<PlannedItem> read() {
+    if (error_) return std::nullopt;
+    try {
+      return job_.spool_.read();
+    } catch (const std::exception&) {
+      error_ = std::current_exception();
+      return std::nullopt;
+    }
+  }
+
   // Done by an earlier run: its file is there whole; the pipeline still needs it.
   void resume(const PlannedItem& item) {
     job_.tally_.add_skipped();
@@ -149,6 +186,7 @@ class FetchJob::Feed final : public FetchFeed {
   LinesAt rows_;
   std::unordered_map<size_t, PlannedItem> taken_;
   size_t taken_count_ = 0;
+  std::exception_ptr error_;
 };
 
 void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Landed& landed) {
@@ -182,29 +220,35 @@ void FetchJob::run(const JobObserver& observer, std::stop_token stop, const Land
     } else {
       tally_.add_failure(r.error.kind);
     }
-    if (const std::int64_t at = manifest.append(row_of(item, r)); at >= 0) rows_[item.index] = at;
+    record_row(manifest, space, item, r);
     const Error line = after_attempts(r.error, r.attempts);
     observer.settle("download", item.url, failed ? &line : nullptr);
     if (landed) landed(item.index, r);
   };
   strategy->run(feed, on_settled);
-  for (size_t k = 0; k < feed.unsettled(); ++k) tally_.add_failure(ErrorKind::cancelled);
-  settle_rest(observer);
+  feed.settle_rest();
+  spool_ = PlanSpool();  // read to its end: its room on the disk is the commit's
   out_of_space_ = space.first();
   interrupted_ = stop.stop_requested();
+  if (feed.error()) std::rethrow_exception(feed.error());
 }
 
-// After a stop: what the strategy never took is counted (refused lines still reported).
-void FetchJob::settle_rest(const JobObserver& observer) {
-  while (std::optional<PlannedItem> item = spool_.read()) {
-    if (item->refused) {
-      report_refused(observer, tally_, item->invalid);
-    } else if (item->skip) {
-      tally_.add_skipped();
-    } else {
-      tally_.add_failure(ErrorKind::cancelled);
-    }
+// The row of a settled item, appended; when the append fails it is held for commit() (which
+// rewrites the manifest anyway), so the file it names stays ours, and a full disk stops the run
+// as a download's would.
+void FetchJob::record_row(ManifestWriter& manifest, OutOfSpace& space, const PlannedItem& item,
+                          const FetchResult& r) {
+  std::string line = row_of(item, r).to_json_line();
+  if (const std::int64_t at = manifest.append_line(line); at >= 0) {
+    rows_[item.index] = at;
+    return;
   }
+  rows_[item.index] = kHeldRow;
+  held_rows_.emplace(item.index, std::move(line));
+  const int err = manifest.append_errno();
+  space.absorb(make_error(write_error_kind(err),
+                          fmt::format("cannot append to {}: {}", (folder_ / kManifestName).string(),
+                                      std::strerror(err))));
 }
 
 ManifestRow FetchJob::row_of(const PlannedItem& item, const FetchResult& r) const {
@@ -215,19 +259,54 @@ ManifestRow FetchJob::row_of(const PlannedItem& item, const FetchResult& r) cons
 
 Status FetchJob::commit() {
   StageTimer timer(stages_, "commit");
-  LinesAt rows(folder_ / kManifestName);  // the file as this run left it, before the rewrite
+  const fs::path path = folder_ / kManifestName;
+  LinesAt rows(path);  // the file as this run left it, before the rewrite
   ManifestWriter manifest(folder_.path());
+  size_t expected = 0, copied = 0;
+  auto copy = [&](const JsonlFile::LineSink& sink, std::uint64_t at) {
+    ++expected;
+    if (auto line = rows.line(at)) {
+      sink(*line);
+      ++copied;
+    }
+  };
   // Rows for URLs outside this run first, then this run's in list order (a URL this run did
-  // not reach keeps what an earlier run knew, else it has no row).
-  return manifest.rewrite_lines([&](const JsonlFile::LineSink& sink) {
-    for (std::uint64_t at : others_) {
-      if (auto line = rows.line(at)) sink(*line);
+  // not reach keeps what an earlier run knew, else it has no row). A row that cannot be read
+  // back keeps the file as appended (valid rows that a resume reads) rather than lose it.
+  Status written = manifest.rewrite_lines_checked([&](const JsonlFile::LineSink& sink) -> Status {
+    for (std::uint64_t at : others_) copy(sink, at);
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      if (rows_[i] == kHeldRow) {
+        sink(held_rows_.at(i));
+      } else if (rows_[i] != kNoRow) {
+        copy(sink, rows_[i]);
+      }
     }
-    for (std::uint64_t at : rows_) {
-      if (at == kNoRow) continue;
-      if (auto line = rows.line(at)) sink(*line);
-    }
+    if (copied == expected) return Ok{};
+    return make_error(ErrorKind::io,
+                      fmt::format("{} of its {} rows could not be read back from {}; it is left "
+                                  "as the run appended it",
+                                  expected - copied, expected, path.string()));
   });
+  if (!written) keep_held_rows();
+  return written;
+}
+
+// The manifest was not rewritten: the rows that could not be appended during the run are
+// appended now (there may be room again: the plan file is gone); a file whose row still cannot
+// be written is removed, as the run owns it and a file with no row would be a stranger's to the
+// next run.
+void FetchJob::keep_held_rows() {
+  ManifestWriter manifest(folder_.path());
+  for (const auto& [index, line] : held_rows_) {
+    if (manifest.append_line(line) >= 0) continue;
+    const std::optional<ManifestRow> row = parse_manifest_row(line);
+    if (row && row->status == "ok" && !row->file.empty()) {
+      std::error_code ec;
+      fs::remove(folder_ / row->file, ec);
+    }
+  }
+  held_rows_.clear();
 }
 
 }  // namespace thumbfetch

@@ -7,13 +7,16 @@
 //   run    the plan fed to the chosen strategy as it has room, each settled item reported to
 //          the observer, appended to the manifest and handed to `landed` (the streamed
 //          pipeline thumbnails it there), then dropped; stoppable;
-//   commit the manifest rewritten compacted, its rows copied from where they were appended.
+//   commit the manifest rewritten compacted, its rows copied from where they were appended (left
+//          as appended, with an error, when one cannot be read back).
 // Memory is flat in the length of the list but for 8 bytes per URL (where its row is) and the
 // names taken (16-32 bytes each, names.hpp): about 40 bytes per URL, 400 MB for ten million.
-// Throws SetupError from plan() only; per-item failures are results.
+// Throws SetupError from plan() (StoppedBeforeWork when stopped while planning); run() throws
+// only when its plan file cannot be read back; per-item failures are results.
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -25,6 +28,7 @@
 #include "thumbfetch/job/links.hpp"
 #include "thumbfetch/job/names.hpp"
 #include "thumbfetch/job/observer.hpp"
+#include "thumbfetch/job/out_of_space.hpp"
 #include "thumbfetch/job/plan_spool.hpp"
 #include "thumbfetch/job/stages.hpp"
 #include "thumbfetch/report/tally.hpp"
@@ -44,7 +48,8 @@ struct FetchConfig {
 // Called for each item with an outcome: a resumed one (State::skipped, its file already there)
 // or a fetched or failed one as it settles, one call at a time, from the strategy's thread.
 // `item` is the URL's place among the run's URLs (the list's order). Never for an item the
-// stop left unstarted or cancelled. What a caller keeps of the results is its own choice.
+// stop left unstarted or cancelled; always for a resumed one, even after a stop. What a caller
+// keeps of the results is its own choice.
 using Landed = std::function<void(size_t item, const FetchResult& result)>;
 
 class FetchJob {
@@ -74,18 +79,23 @@ class FetchJob {
   class Feed;
   FetchJob(FetchConfig config, OutputFolder folder, LinkStream links)
       : config_(std::move(config)), folder_(std::move(folder)), links_(std::move(links)) {}
-  void plan_items();
+  void plan_items(const std::stop_token& stop);
   void plan_item(LinkStream::Entry entry, ManifestIndex& previous, NameBook& names);
   ManifestRow row_of(const PlannedItem& item, const FetchResult& r) const;
-  void settle_rest(const JobObserver& observer);
+  void record_row(ManifestWriter& manifest, OutOfSpace& space, const PlannedItem& item,
+                  const FetchResult& r);
+  void keep_held_rows();
 
   FetchConfig config_;
   OutputFolder folder_;
   LinkStream links_;  // read by plan(); then only its metadata
   PlanSpool spool_;
   // Per URL: the offset in the manifest of the row commit() writes for it (kNoRow: none): the
-  // row this run appended, else the earlier run's.
+  // row this run appended, else the earlier run's; kHeldRow: in held_rows_.
   std::vector<std::uint64_t> rows_;
+  static constexpr std::uint64_t kHeldRow = kNoRow - 1;
+  // Rows whose append failed (a full disk stops the run at the first), by URL, for commit().
+  std::map<size_t, std::string> held_rows_;
   std::vector<std::uint64_t> others_;            // earlier rows of URLs not in this run, by offset
   size_t urls_ = 0, skipped_ = 0, refused_ = 0;  // refused: lines of the list
   Tally tally_;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <system_error>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -136,7 +137,12 @@ LinkStream LinkStream::open(const LinkSource& s) {
 
 std::optional<LinkStream::Entry> LinkStream::read() {
   if (reader_) {
-    std::optional<UrlListReader::Entry> e = reader_->next();
+    std::optional<UrlListReader::Entry> e;
+    try {
+      e = reader_->next();
+    } catch (const std::system_error& error) {  // FileRangeStream's read error
+      throw SetupError(error.what());
+    }
     if (!e) return std::nullopt;
     if (e->url.empty()) e->invalid.reason += refused_suffix_;
     return Entry{std::move(e->url), std::move(e->invalid), 0};

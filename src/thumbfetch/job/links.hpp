@@ -25,9 +25,10 @@ struct LinkSource {
   int count = 0;           // at most this many links (0: all)
   // With `given`: the lines refused (in a shard's range of a URL list).
   std::vector<InvalidUrlLine> given_invalid;
-  // With `urls_file`: only its bytes [range_begin, range_end) (a shard's part; range_end 0: the
-  // whole file), and what is added to each refused line's reason (" in shard 3-of-8").
-  std::uint64_t range_begin = 0, range_end = 0;
+  // With `urls_file`: only its bytes [range_begin, range_end) (a shard's part, maybe empty;
+  // kToEndOfFile: to the end), and what is added to each refused line's reason (" in shard
+  // 3-of-8").
+  std::uint64_t range_begin = 0, range_end = kToEndOfFile;
   std::string refused_suffix;
 };
 
@@ -78,6 +79,8 @@ class LinkStream {
   LinkStream& operator=(LinkStream&&) noexcept;
   ~LinkStream();
 
+  // Throws SetupError when the list cannot be read (an I/O error, or a shard's part of the
+  // list cut short): a read that fails is never taken for the end of the list.
   std::optional<Entry> next();
   // True when the source gives nothing at all, not even a refused line (reads one entry ahead).
   bool empty();

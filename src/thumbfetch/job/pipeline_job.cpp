@@ -278,6 +278,9 @@ void PipelineJob::download_landed(Shared& shared, ThumbPool& pool, size_t i, con
     settle(i, shared);
     return;
   }
+  // Resumed after the run was stopped (FetchJob reports those too): its thumbnail is the next
+  // run's, and an older one stays until then.
+  if (d.state == FetchResult::State::skipped && shared.space.token().stop_requested()) return;
   remove_old_thumbnail(i);
   {
     std::lock_guard lock(shared.mutex);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -57,6 +58,7 @@ void PlanSpool::write(const PlannedItem& item) {
     put_string(buffer_, item.url);
     put_string(buffer_, item.stem);
   }
+  ++written_;
   if (buffer_.size() >= kChunk) flush();
 }
 
@@ -78,6 +80,7 @@ void PlanSpool::rewind() {
   flush();
   ::lseek(fd_.get(), 0, SEEK_SET);
   at_ = 0;
+  read_ = 0;
 }
 
 bool PlanSpool::fill(size_t need) {
@@ -87,9 +90,16 @@ bool PlanSpool::fill(size_t need) {
   while (buffer_.size() < need) {
     const size_t had = buffer_.size();
     buffer_.resize(had + std::max(kChunk, need));
-    const ssize_t n = ::read(fd_.get(), buffer_.data() + had, buffer_.size() - had);
-    buffer_.resize(had + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    if (n <= 0) return false;
+    ssize_t n = -1;
+    do {
+      n = ::read(fd_.get(), buffer_.data() + had, buffer_.size() - had);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      throw std::runtime_error(
+          fmt::format("cannot read the run's plan file: {}", std::strerror(errno)));
+    }
+    buffer_.resize(had + static_cast<size_t>(n));
+    if (n == 0) return false;
   }
   return true;
 }
@@ -112,7 +122,17 @@ bool PlanSpool::get_string(std::string& out) {
 std::optional<PlannedItem> PlanSpool::read() {
   if (!fd_.valid()) return std::nullopt;
   char type = 0;
-  if (!get(&type, 1)) return std::nullopt;
+  if (!get(&type, 1)) {
+    if (read_ != written_) cut_short();
+    return std::nullopt;
+  }
+  std::optional<PlannedItem> item = read_record(type);
+  if (!item) cut_short();
+  ++read_;
+  return item;
+}
+
+std::optional<PlannedItem> PlanSpool::read_record(char type) {
   PlannedItem item;
   item.refused = type == 'B';
   if (item.refused) {
@@ -130,6 +150,12 @@ std::optional<PlannedItem> PlanSpool::read() {
     return item;
   }
   return std::nullopt;
+}
+
+// URLs would otherwise never be reported, and a shard be marked done without them.
+void PlanSpool::cut_short() const {
+  throw std::runtime_error(fmt::format(
+      "the run's plan file ends after {} of its {} records: it was cut short", read_, written_));
 }
 
 }  // namespace thumbfetch

@@ -36,6 +36,8 @@ class PlanSpool {
   void write(const PlannedItem& item);
   // After the last write(): the records are read from the first.
   void rewind();
+  // The next record, nullopt after the last one written. Throws std::runtime_error when the
+  // file cannot be read or ends before every record written was read (never a quiet end).
   std::optional<PlannedItem> read();
 
  private:
@@ -43,10 +45,13 @@ class PlanSpool {
   bool fill(size_t need);
   bool get(void* out, size_t n);
   bool get_string(std::string& out);
+  std::optional<PlannedItem> read_record(char type);
+  [[noreturn]] void cut_short() const;
 
   UniqueFd fd_;
   std::string buffer_;
-  size_t at_ = 0;  // reading: the next byte in buffer_
+  size_t at_ = 0;                         // reading: the next byte in buffer_
+  std::uint64_t written_ = 0, read_ = 0;  // records
 };
 
 }  // namespace thumbfetch

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <sstream>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -281,13 +282,17 @@ void ShardTask::count_lines() {
   FileRangeStream in(list_.string(), range_.begin, range_.end);
   UrlListReader reader(in);
   FlatHashMap64 seen;
-  while (std::optional<UrlListReader::Entry> e = reader.next()) {
-    if (e->url.empty()) {
-      ++refused_;
-    } else if (const std::uint64_t key = key_of(e->url); !seen.contains(key)) {
-      seen.put(key, 1);
-      ++urls_;
+  try {
+    while (std::optional<UrlListReader::Entry> e = reader.next()) {
+      if (e->url.empty()) {
+        ++refused_;
+      } else if (const std::uint64_t key = key_of(e->url); !seen.contains(key)) {
+        seen.put(key, 1);
+        ++urls_;
+      }
     }
+  } catch (const std::system_error& e) {  // a read error is not the end of the range
+    throw SetupError(e.what());
   }
 }
 

@@ -5,14 +5,17 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <system_error>
 #include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "thumbfetch/fetch/naming.hpp"
+#include "thumbfetch/util/fd.hpp"
 #include "thumbfetch/util/strings.hpp"
 
 namespace thumbfetch {
@@ -76,6 +79,7 @@ std::optional<UrlListReader::Entry> UrlListReader::next() {
     if (!url) return Entry{{}, {number_, std::string(text), url.error().message}};
     return Entry{std::move(*url), {}};
   }
+  if (in_.bad()) throw std::system_error(EIO, std::generic_category(), "cannot read the URL list");
   return std::nullopt;
 }
 
@@ -98,27 +102,37 @@ UrlList parse_url_list(std::istream& in) {
 class FileRangeStream::Buffer : public std::streambuf {
  public:
   Buffer(const std::string& path, std::uint64_t begin, std::uint64_t end)
-      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), at_(begin), end_(end) {}
-  ~Buffer() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  bool ok() const { return fd_ >= 0; }
+      : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), at_(begin), end_(end) {}
+  bool ok() const { return fd_.valid(); }
 
  protected:
   int_type underflow() override {
-    if (fd_ < 0) return traits_type::eof();
-    size_t want = data_.size();
-    if (end_ > 0)
-      want = static_cast<size_t>(std::min<std::uint64_t>(want, end_ - std::min(at_, end_)));
-    const ssize_t n = want > 0 ? ::pread(fd_, data_.data(), want, static_cast<off_t>(at_)) : 0;
-    if (n <= 0) return traits_type::eof();
+    if (!fd_.valid() || at_ >= end_) return traits_type::eof();
+    const auto want = static_cast<size_t>(std::min<std::uint64_t>(data_.size(), end_ - at_));
+    ssize_t n = -1;
+    do {
+      n = ::pread(fd_.get(), data_.data(), want, static_cast<off_t>(at_));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      throw std::system_error(errno, std::generic_category(),
+                              fmt::format("cannot read the URL list {} at byte {}", path_, at_));
+    }
+    if (n == 0) {
+      if (end_ == kToEndOfFile) return traits_type::eof();
+      // Lines would go missing without a word (a shard marked done without them).
+      throw std::system_error(EIO, std::generic_category(),
+                              fmt::format("the URL list {} ends at byte {}, before byte {} where "
+                                          "this part of it ends: it changed while read",
+                                          path_, at_, end_));
+    }
     at_ += static_cast<std::uint64_t>(n);
     setg(data_.data(), data_.data(), data_.data() + n);
     return traits_type::to_int_type(data_[0]);
   }
 
  private:
-  int fd_;
+  std::string path_;
+  UniqueFd fd_;
   std::uint64_t at_, end_;
   std::array<char, 1 << 16> data_{};
 };
@@ -126,7 +140,12 @@ class FileRangeStream::Buffer : public std::streambuf {
 FileRangeStream::FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end)
     : std::istream(nullptr), buffer_(std::make_unique<Buffer>(path, begin, end)) {
   rdbuf(buffer_.get());
-  if (!buffer_->ok()) setstate(std::ios::badbit);
+  if (!buffer_->ok()) {
+    setstate(std::ios::badbit);
+  } else {
+    // What the buffer throws leaves getline() as thrown, not as a quiet end of the stream.
+    exceptions(std::ios::badbit);
+  }
 }
 
 FileRangeStream::~FileRangeStream() = default;

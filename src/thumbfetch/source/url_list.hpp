@@ -42,6 +42,7 @@ class UrlListReader {
     InvalidUrlLine invalid;
   };
   explicit UrlListReader(std::istream& in) : in_(in) {}
+  // nullopt at the end of the list; std::system_error when the stream could not be read.
   std::optional<Entry> next();
 
  private:
@@ -50,12 +51,17 @@ class UrlListReader {
   int number_ = 0;
 };
 
+// FileRangeStream's end for "to the end of the file" (an empty range [0, 0) is a range too:
+// a shard of a list shorter in bytes than the number of shards).
+inline constexpr std::uint64_t kToEndOfFile = ~std::uint64_t{0};
+
 // The bytes [begin, end) of a file as an input stream (pread, 64 KiB at a time): a shard's part
-// of a list, read without holding it. end == 0: to the end of the file. bad() when the file
-// cannot be opened.
+// of a list, read without holding it. bad() when the file cannot be opened. A read error, or a
+// file that ends before `end` (it was cut short since the range was taken), throws
+// std::system_error out of the read: never taken for the end of the list.
 class FileRangeStream : public std::istream {
  public:
-  FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end);
+  FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end = kToEndOfFile);
   ~FileRangeStream() override;
 
  private:

@@ -35,8 +35,11 @@ void FlatHashMap64::put(std::uint64_t key, std::uint64_t value) {
 }
 
 void FlatHashMap64::grow() {
+  // Small at first: --mirror-tree keeps two tables per folder, and most folders hold a few
+  // names (1024 slots were 16 KiB a table: 640 MB for 20,000 folders).
+  constexpr size_t kFirstSlots = 16;
   std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+  slots_.assign(old.empty() ? kFirstSlots : old.size() * 2, Slot{});
   for (const Slot& s : old) {
     if (s.key != 0) slots_[slot_of(s.key)] = s;
   }

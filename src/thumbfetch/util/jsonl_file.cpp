@@ -29,6 +29,7 @@ std::int64_t JsonlFile::append(std::string_view line) {
   const ssize_t n = ::write(fd_.get(), whole.data(), whole.size());
   if (n == static_cast<ssize_t>(whole.size())) return before;
   const int err = n < 0 ? errno : ENOSPC;  // a short write is a full disk
+  append_errno_ = err;
   // A torn row would glue itself to the next one and lose both: cut it off.
   if (n > 0 && before >= 0) {
     [[maybe_unused]] const int cut = ::ftruncate(fd_.get(), before);  // best effort
@@ -42,6 +43,13 @@ std::int64_t JsonlFile::append(std::string_view line) {
 }
 
 Status JsonlFile::rewrite(const std::function<void(const LineSink&)>& produce) {
+  return rewrite_checked([&](const LineSink& sink) -> Status {
+    produce(sink);
+    return Ok{};
+  });
+}
+
+Status JsonlFile::rewrite_checked(const std::function<Status(const LineSink&)>& produce) {
   fd_.reset();
   AtomicFile file(path_);
   if (!file.ok()) return file.error();
@@ -53,10 +61,11 @@ Status JsonlFile::rewrite(const std::function<void(const LineSink&)>& produce) {
     }
     buffer.clear();
   };
-  produce([&](std::string_view line) {
+  const Status produced = produce([&](std::string_view line) {
     buffer.append(line).push_back('\n');
     if (buffer.size() >= (1 << 16)) flush();
   });
+  if (!produced) return produced.error();  // the temp file goes with `file`
   flush();
   if (!status) return status.error();
   return file.commit();

@@ -21,15 +21,22 @@ class JsonlFile {
   // Appends `line` and a newline; returns the line's offset in the file, or -1 when it could
   // not be written. The first failure is reported once on stderr.
   std::int64_t append(std::string_view line);
+  // The errno of the last append that failed (ENOSPC for a short write), 0 when none has: a full
+  // disk is the caller's to act on (the append itself says nothing of it).
+  int append_errno() const { return append_errno_; }
   // Replaces the file with the lines `produce` passes to its sink (each without newline).
   using LineSink = std::function<void(std::string_view line)>;
   Status rewrite(const std::function<void(const LineSink&)>& produce);
+  // The same, but when `produce` returns an error the file is left as it was (the new one is
+  // dropped) and that error is returned.
+  Status rewrite_checked(const std::function<Status(const LineSink&)>& produce);
   const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;
   UniqueFd fd_;
   bool warned_ = false;
+  int append_errno_ = 0;
 };
 
 }  // namespace thumbfetch
