@@ -137,8 +137,8 @@ class FileRangeStream::Buffer : public std::streambuf {
   std::array<char, 1 << 16> data_{};
 };
 
-FileRangeStream::FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end)
-    : std::istream(nullptr), buffer_(std::make_unique<Buffer>(path, begin, end)) {
+FileRangeStream::FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t stop)
+    : std::istream(nullptr), buffer_(std::make_unique<Buffer>(path, begin, stop)) {
   rdbuf(buffer_.get());
   if (!buffer_->ok()) {
     setstate(std::ios::badbit);

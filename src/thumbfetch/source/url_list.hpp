@@ -51,17 +51,17 @@ class UrlListReader {
   int number_ = 0;
 };
 
-// FileRangeStream's end for "to the end of the file" (an empty range [0, 0) is a range too:
+// FileRangeStream's stop for "to the end of the file" (an empty range [0, 0) is a range too:
 // a shard of a list shorter in bytes than the number of shards).
 inline constexpr std::uint64_t kToEndOfFile = ~std::uint64_t{0};
 
-// The bytes [begin, end) of a file as an input stream (pread, 64 KiB at a time): a shard's part
+// The bytes [begin, stop) of a file as an input stream (pread, 64 KiB at a time): a shard's part
 // of a list, read without holding it. bad() when the file cannot be opened. A read error, or a
-// file that ends before `end` (it was cut short since the range was taken), throws
+// file that ends before `stop` (it was cut short since the range was taken), throws
 // std::system_error out of the read: never taken for the end of the list.
 class FileRangeStream : public std::istream {
  public:
-  FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t end = kToEndOfFile);
+  FileRangeStream(const std::string& path, std::uint64_t begin, std::uint64_t stop = kToEndOfFile);
   ~FileRangeStream() override;
 
  private:
