@@ -7,7 +7,7 @@
 # reference; ThreadPoolExecutor(16)), curl --parallel 64, aria2c -j 64, wget2 64 threads and
 # thumbfetch serial / threads -j 64 / async -j 64 and -j 256. RUNS (default 3) runs of each,
 # interleaved with the order rotated per run; medians of the external wall time. Every run is
-# checked (exit 0, every file with its served size); one that is not complete is FAILED.
+# checked (exit 0, every file with its served content); one that is not complete is FAILED.
 # Then 1,000,000 URLs of a tiny image fetched by thumbfetch async -j 256 under /usr/bin/time -v,
 # with PASS/FAIL against peak RSS <= 150 MB and >= 5,000 images/s (bench/mem_bench.sh does the
 # same against thumbfetch serve, at two list lengths to show the memory flat).

@@ -184,6 +184,16 @@ def check_dir(out_dir, want):
     return res
 
 
+def write_failures(w, recs):
+    failures = [r for r in recs if not r["ok"]]
+    if failures:
+        w("")
+        w("FAILED runs:")
+        w("")
+        for r in failures:
+            w(f"- {r['server']} {r['latency']} ms {r['id']} run {r['run']}: {r['reason']}")
+
+
 def get_stats(url):
     if not url:
         return None
@@ -419,13 +429,7 @@ def cmd_report(results_path, meta_path):
                 w(f"| {srv} | {lat} | {label} | {c.n} | {runs} | "
                   f"{'—' if c.wall is None else f'{c.wall:.3f}'} | {fmt_rate(c.rate)} | "
                   f"{'—' if c.cpu is None else f'{c.cpu:.2f}'} | {conn} |")
-    failures = [r for r in recs if not r["ok"]]
-    if failures:
-        w("")
-        w("FAILED runs:")
-        w("")
-        for r in failures:
-            w(f"- {r['server']} {r['latency']} ms {r['id']} run {r['run']}: {r['reason']}")
+    write_failures(w, recs)
     w("")
 
     # targets
@@ -559,7 +563,7 @@ def cmd_scale_report(results_path, meta_path):
     w(f"- files: {meta['corpus']}")
     w(f"- {meta['runs']} runs of every cell, interleaved with the order rotated per run; medians; "
       f"wall = external time of the whole command, CPU = user + system of the command; every run "
-      f"checked (exit 0, every file with its served size), a FAILED run is left out")
+      f"checked (exit 0, every file with its served content), a FAILED run is left out")
     w("")
     w("| server | contestant | URLs | runs, wall s | median wall s | img/s | runs, CPU s | median CPU s | CPU ms/img |")
     w("|---|---|---|---|---|---|---|---|---|")
@@ -574,13 +578,7 @@ def cmd_scale_report(results_path, meta_path):
             w(f"| {label} | {clabel} | {c.n} | {walls} | "
               f"{'—' if c.wall is None else f'{c.wall:.2f}'} | {fmt_rate(c.rate)} | {cpus} | "
               f"{'—' if c.cpu is None else f'{c.cpu:.2f}'} | {per} |")
-    failures = [r for r in recs if not r["ok"]]
-    if failures:
-        w("")
-        w("FAILED runs:")
-        w("")
-        for r in failures:
-            w(f"- {r['server']} {r['latency']} ms {r['id']} run {r['run']}: {r['reason']}")
+    write_failures(w, recs)
     w("")
     w("## The issue's targets")
     w("")

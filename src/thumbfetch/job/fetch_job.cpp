@@ -120,15 +120,10 @@ class FetchJob::Feed final : public FetchFeed {
   std::optional<FetchItem> next() override {
     std::lock_guard lock(mutex_);
     while (std::optional<PlannedItem> item = read()) {
-      if (item->refused) {
-        report_refused(observer_, job_.tally_, item->invalid);
-      } else if (item->skip) {
-        resume(*item);
-      } else {
-        FetchItem given{item->url, item->stem};
-        taken_.emplace(taken_count_++, std::move(*item));
-        return given;
-      }
+      if (settled_as_reached(*item)) continue;
+      FetchItem given{item->url, item->stem};
+      taken_.emplace(taken_count_++, std::move(*item));
+      return given;
     }
     return std::nullopt;
   }
@@ -139,14 +134,22 @@ class FetchJob::Feed final : public FetchFeed {
     std::lock_guard lock(mutex_);
     for (size_t k = 0; k < taken_.size(); ++k) job_.tally_.add_failure(ErrorKind::cancelled);
     while (std::optional<PlannedItem> item = read()) {
-      if (item->refused) {
-        report_refused(observer_, job_.tally_, item->invalid);
-      } else if (item->skip) {
-        resume(*item);
-      } else {
-        job_.tally_.add_failure(ErrorKind::cancelled);
-      }
+      if (!settled_as_reached(*item)) job_.tally_.add_failure(ErrorKind::cancelled);
     }
+  }
+
+  // A refused line is reported and a resumed item settled when the feed reaches it (true); an
+  // item to fetch is left to the caller (false).
+  bool settled_as_reached(const PlannedItem& item) {
+    if (item.refused) {
+      report_refused(observer_, job_.tally_, item.invalid);
+      return true;
+    }
+    if (item.skip) {
+      resume(item);
+      return true;
+    }
+    return false;
   }
 
   // A plan file that could not be read back ends the feed (the strategy may call from any of
