@@ -215,7 +215,8 @@ size_t Transfer::accept(const char* data, size_t n) {
 }
 
 // The hash, the end-of-image scan and the write of one piece of the body, while it is in cache
-// (libcurl hands the body over in pieces of at most CURL_MAX_WRITE_SIZE, 16 KB).
+// (libcurl 7.88 hands the body over in pieces of at most 16 KB; nothing here depends on their
+// size).
 std::optional<Error> Transfer::digest_and_write(const char* data, size_t n) {
   sha_.update({reinterpret_cast<const unsigned char*>(data), n});
   end_scan_.feed({data, n});
